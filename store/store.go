@@ -1,0 +1,145 @@
+// Package store keeps the archive's records behind one interface. The SQLite
+// backend (package store/sqlite) is the embedded default; package
+// store/storetest holds the conformance suite every backend must pass.
+package store
+
+import (
+	"context"
+	"errors"
+
+	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
+	"github.com/annals-project/annals/resource"
+)
+
+// Errors a backend returns, wrapped with context. The server maps them to gRPC codes.
+var (
+	// ErrNotFound means the named record does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrInvalidCursor means a page cursor was not made by this backend for this query.
+	ErrInvalidCursor = errors.New("invalid page cursor")
+	// ErrInvalidQuery means a full-text query has nothing to search for.
+	ErrInvalidQuery = errors.New("invalid full-text query")
+	// ErrReadOnly means the database cannot be written (read-only file, full disk).
+	ErrReadOnly = errors.New("database is not writable")
+)
+
+// EventFilter selects events; zero fields do not filter. Fields combine with AND.
+type EventFilter struct {
+	// Month and Day select "on this day" events: Month needs a date known to
+	// the month, Day (which needs Month) a date known to the day.
+	Month, Day int32
+	// From and To bound the day keys (see histdate.Key) of the events' spans,
+	// inclusive: an event matches when it overlaps [From, To]. Zero means open.
+	From, To int64
+	// HasFrom and HasTo say whether From and To are set.
+	HasFrom, HasTo bool
+	// Actor and Place are resource names ("actors/{id}", "places/{id}").
+	Actor, Place string
+	// WikidataID is a Wikidata item id such as "Q649".
+	WikidataID string
+	// Query is a full-text query: words, all of which must occur; a word ending in * matches as a prefix.
+	Query string
+}
+
+// ActorFilter selects actors; zero fields do not filter.
+type ActorFilter struct {
+	Kind       annalsv1.ActorKind
+	WikidataID string
+	Query      string
+}
+
+// PlaceFilter selects places; zero fields do not filter.
+type PlaceFilter struct {
+	WikidataID string
+	Query      string
+}
+
+// Page asks for at most Limit records after the cursor After ("" for the first page).
+type Page struct {
+	Limit int
+	After string
+}
+
+// Result is one page of records and the cursor of the next page ("" at the end).
+type Result[T any] struct {
+	Items []T
+	Next  string
+}
+
+// Batch is a set of records written together in one transaction: all of them or none.
+// Records are complete: a record replaces the stored one with the same name.
+type Batch struct {
+	Sources []*annalsv1.Source
+	Events  []*annalsv1.Event
+	Actors  []*annalsv1.Actor
+	Places  []*annalsv1.Place
+}
+
+// ChangeKind is what a write did to one record.
+type ChangeKind = annalsv1.ChangeKind
+
+// Change is what a write did to one record.
+type Change struct {
+	Name string
+	Kind ChangeKind
+}
+
+// Reader is the read side of the archive.
+type Reader interface {
+	GetEvent(ctx context.Context, name string) (*annalsv1.Event, error)
+	GetActor(ctx context.Context, name string) (*annalsv1.Actor, error)
+	GetPlace(ctx context.Context, name string) (*annalsv1.Place, error)
+	GetSource(ctx context.Context, name string) (*annalsv1.Source, error)
+
+	// ListEvents returns events ordered by the start of their span, then by name.
+	ListEvents(ctx context.Context, f EventFilter, p Page) (Result[*annalsv1.Event], error)
+	// ListActors returns actors ordered by name.
+	ListActors(ctx context.Context, f ActorFilter, p Page) (Result[*annalsv1.Actor], error)
+	// ListPlaces returns places ordered by name.
+	ListPlaces(ctx context.Context, f PlaceFilter, p Page) (Result[*annalsv1.Place], error)
+
+	// MatchNames returns, sorted, the names of the records of collection k
+	// (resource.Actors or resource.Places) that have a label or alias whose
+	// resource.MatchKey equals key.
+	MatchNames(ctx context.Context, k resource.Kind, key string) ([]string, error)
+
+	// WalkEvents, WalkActors, WalkPlaces and WalkSources call fn for every
+	// record of their collection in name order, streaming: memory does not
+	// grow with the archive. They stop at the first error fn returns and return it.
+	WalkEvents(ctx context.Context, fn func(*annalsv1.Event) error) error
+	WalkActors(ctx context.Context, fn func(*annalsv1.Actor) error) error
+	WalkPlaces(ctx context.Context, fn func(*annalsv1.Place) error) error
+	WalkSources(ctx context.Context, fn func(*annalsv1.Source) error) error
+
+	// Stats counts the records of each collection and gives the time of the last write.
+	Stats(ctx context.Context) (Stats, error)
+}
+
+// Writer is the write side of the archive.
+type Writer interface {
+	// Put writes a batch in one transaction and reports, per record, whether it
+	// was created, updated or unchanged (content equal, ignoring output-only
+	// fields). It sets create_time, update_time and etag on the stored copies
+	// (an unchanged record keeps its stored ones) and indexes the match keys of
+	// every actor's and place's labels and aliases for MatchNames. Changes are
+	// sorted by name.
+	Put(ctx context.Context, b *Batch) ([]Change, error)
+	// Meta and SetMeta read and write small named values, such as the version
+	// of the bundled dataset loaded into the database.
+	Meta(ctx context.Context, key string) (string, error)
+	SetMeta(ctx context.Context, key, value string) error
+}
+
+// Stats describes the archive as a whole.
+type Stats struct {
+	Events, Actors, Places, Sources int64
+	// LastModified is the latest update_time of any record, in Unix nanoseconds (0 if empty).
+	LastModified int64
+}
+
+// Store is a complete backend.
+type Store interface {
+	Reader
+	Writer
+	Close() error
+}
