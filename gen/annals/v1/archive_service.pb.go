@@ -196,7 +196,7 @@ type ListEventsRequest struct {
 	Actor string `protobuf:"bytes,7,opt,name=actor,proto3" json:"actor,omitempty"`
 	// Only events that happened at this place, "places/{id}".
 	Place string `protobuf:"bytes,8,opt,name=place,proto3" json:"place,omitempty"`
-	// Only events linked to this Wikidata item, such as "Q83055".
+	// Only events linked to this Wikidata item, such as "Q220602".
 	WikidataId string `protobuf:"bytes,9,opt,name=wikidata_id,json=wikidataId,proto3" json:"wikidata_id,omitempty"`
 	// Full-text search over labels, summary and article; words are matched as
 	// whole words (prefixes with a trailing *), all of them must occur.

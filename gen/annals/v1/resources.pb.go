@@ -899,7 +899,7 @@ type Event struct {
 	// The documents this record was built from: resource names "sources/{id}",
 	// newest revision first.
 	Sources []string `protobuf:"bytes,11,rep,name=sources,proto3" json:"sources,omitempty"`
-	// The Wikidata item for the same event, such as "Q83055", or empty if not linked.
+	// The Wikidata item for the same event, such as "Q220602", or empty if not linked.
 	WikidataId string `protobuf:"bytes,12,opt,name=wikidata_id,json=wikidataId,proto3" json:"wikidata_id,omitempty"`
 	// When the record was first stored. Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
