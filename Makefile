@@ -1,0 +1,58 @@
+# Annals — the commands a developer needs. `make test` is the one test
+# command: it installs what the tests need, then runs every check CI runs.
+SHELL := /bin/bash
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+BUF := buf
+GO_PKGS := ./...
+FUZZTIME ?= 10s
+
+.PHONY: all run test tools generate check-generated lint breaking fmt-check vet unit fuzz bench build
+
+all: build
+
+## run: start Annals on the embedded default (./annals.db, bundled dataset)
+run:
+	go run ./cmd/annals serve
+
+build:
+	go build -o bin/annals ./cmd/annals
+
+## tools: install what the tests need (Debian packages, npm tools, Go modules)
+tools:
+	./scripts/install-tools
+
+## generate: regenerate gen/ from proto/ with buf and the pinned local plugins
+generate:
+	$(BUF) format -w
+	$(BUF) generate
+
+## check-generated: fail when gen/ is stale or proto/ is not formatted
+check-generated:
+	$(BUF) format -d --exit-code
+	@tmp=$$(mktemp -d) && $(BUF) generate -o "$$tmp" && diff -r gen "$$tmp/gen" || { echo "gen/ is stale: run make generate" >&2; exit 1; }
+
+lint:
+	$(BUF) lint
+
+## breaking: fail when proto/ breaks the API on main (once main has a proto)
+breaking:
+	./scripts/buf-breaking
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); if [ -n "$$out" ]; then echo "gofmt would change: $$out" >&2; exit 1; fi
+
+vet:
+	go vet $(GO_PKGS)
+
+unit:
+	CI=$${CI:-} go test -race -count=1 $(GO_PKGS)
+
+## fuzz: run each fuzz target for a bounded time (FUZZTIME, default 10s)
+fuzz:
+	./scripts/fuzz $(FUZZTIME)
+
+test: tools check-generated lint breaking fmt-check vet unit fuzz
+
+## bench: run the benchmarks and their baselines (see BENCHMARKS.md)
+bench:
+	./scripts/bench
