@@ -248,7 +248,7 @@ var honorifics = map[string]bool{
 	"duke": true, "duchess": true, "count": true, "countess": true, "baron": true, "lord": true,
 	"lady": true, "sir": true, "dame": true, "pope": true, "cardinal": true, "bishop": true,
 	"archbishop": true, "saint": true, "st": true, "dr": true, "mr": true, "mrs": true, "ms": true,
-	"senator": true, "governor": true, "consul": true, "tsar": true, "czar": true, "kaiser": true,
+	"senator": true, "governor": true, "mayor": true, "consul": true, "tsar": true, "czar": true, "kaiser": true,
 	"sultan": true, "shah": true, "chairman": true, "generalissimo": true, "envoy": true,
 }
 

@@ -64,6 +64,7 @@ func parseDate(s string) (*annalsv1.HistoricalDate, error) {
 		}
 	}
 	if !era && len(toks) > 0 && strings.ReplaceAll(toks[0], ".", "") == "ad" {
+		era = true
 		toks = toks[1:]
 	}
 	if len(toks) > 0 { // a sentence-final dot: "April 13, 1941."
@@ -103,7 +104,9 @@ func parseDate(s string) (*annalsv1.HistoricalDate, error) {
 			return nil, notDate
 		}
 		y, ok := number(toks[1], 7)
-		if !ok {
+		if !ok || y <= 31 && !era {
+			// "April 13" is more likely a day without a year than a month of
+			// the year 13; a year that small needs its era: "April 13 AD".
 			return nil, notDate
 		}
 		d.Year, d.Month, d.Precision = y, m, annalsv1.DatePrecision_DATE_PRECISION_MONTH

@@ -206,8 +206,10 @@ func (p *parser) parse(text string) (*Document, error) {
 	p.placeLine(ev, bs[i].text())
 	i++
 
-	// Illustration caption (optional): a paragraph ending in "(year)" that is followed by a title.
-	if i+1 < len(bs) && isTitle(bs[i+1]) {
+	// Illustration caption (optional): a paragraph ending in "(year)" that is
+	// followed by a title or by nothing (when it stands where the title
+	// should, the title is the one to report missing).
+	if i < len(bs) && (i+1 == len(bs) || isTitle(bs[i+1])) {
 		if year, ok := captionYear(bs[i].text()); ok {
 			caption := bs[i].text()
 			ev.Illustration = &annalsv1.Illustration{Caption: caption, Style: captionStyle(caption), Year: year}
@@ -217,7 +219,7 @@ func (p *parser) parse(text string) (*Document, error) {
 
 	// Title.
 	if i >= len(bs) {
-		return nil, p.errorf(p.lastLine(), "expected the title on a line of its own after the place line and caption, found the end of the document")
+		return nil, p.errorf(p.lastLine(), "expected the title on a line of its own after the place line and the caption, found the end of the document")
 	}
 	if !isTitle(bs[i]) {
 		return nil, p.errorf(bs[i].line, "expected the title (a line of its own, at most %d characters, not ending in \".\"), found %q", maxTitleRunes, clip(bs[i].text(), 60))
