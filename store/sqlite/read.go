@@ -1,0 +1,445 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
+	"github.com/annals-project/annals/resource"
+	"github.com/annals-project/annals/store"
+)
+
+// Page sizes: a Page.Limit below 1 asks for defaultLimit records, above maxLimit for maxLimit.
+const (
+	defaultLimit = 50
+	maxLimit     = 1000
+)
+
+// walkBatch is how many records a Walk reads at a time. Each batch is its own
+// short read, so a long walk holds no transaction open (which would keep the
+// WAL from being checkpointed) and fn may itself use the store.
+const walkBatch = 1000
+
+// keyBound clamps day keys from callers well inside int64, so that the
+// arithmetic on them in SQL cannot overflow.
+const keyBound = int64(1) << 52
+
+func pageLimit(n int) int {
+	switch {
+	case n < 1:
+		return defaultLimit
+	case n > maxLimit:
+		return maxLimit
+	}
+	return n
+}
+
+// get reads the record called name from table into m.
+func (s *Store) get(ctx context.Context, table, name string, m proto.Message) error {
+	var data []byte
+	err := s.r.QueryRowContext(ctx, "SELECT data FROM "+table+" WHERE name = ?", name).Scan(&data)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("sqlite: %q: %w", name, store.ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("sqlite: get %q: %w", name, err)
+	}
+	if err := proto.Unmarshal(data, m); err != nil {
+		return fmt.Errorf("sqlite: get %q: decode: %w", name, err)
+	}
+	return nil
+}
+
+// GetEvent returns the event called name, or an error wrapping store.ErrNotFound.
+func (s *Store) GetEvent(ctx context.Context, name string) (*annalsv1.Event, error) {
+	return getOrNil(ctx, s, "events", name, &annalsv1.Event{})
+}
+
+// GetActor returns the actor called name, or an error wrapping store.ErrNotFound.
+func (s *Store) GetActor(ctx context.Context, name string) (*annalsv1.Actor, error) {
+	return getOrNil(ctx, s, "actors", name, &annalsv1.Actor{})
+}
+
+// GetPlace returns the place called name, or an error wrapping store.ErrNotFound.
+func (s *Store) GetPlace(ctx context.Context, name string) (*annalsv1.Place, error) {
+	return getOrNil(ctx, s, "places", name, &annalsv1.Place{})
+}
+
+// GetSource returns the source called name, or an error wrapping store.ErrNotFound.
+func (s *Store) GetSource(ctx context.Context, name string) (*annalsv1.Source, error) {
+	return getOrNil(ctx, s, "sources", name, &annalsv1.Source{})
+}
+
+// getOrNil is get that leaves m to the caller only on success.
+func getOrNil[T proto.Message](ctx context.Context, s *Store, table, name string, m T) (T, error) {
+	if err := s.get(ctx, table, name, m); err != nil {
+		var zero T
+		return zero, err
+	}
+	return m, nil
+}
+
+// eventQuery is the SQL of ListEvents for a filter, a position and a page size.
+// Which table drives the query is chosen here rather than left to the planner:
+// the full-text index when there is a query, else the actor's or the place's
+// rows of the join tables (already in date order), else events through the
+// index that fits the other filters.
+func eventQuery(f store.EventFilter, hasAfter bool, afterKey int64, afterName string, limit int) (string, []any, error) {
+	var (
+		from  string
+		k     string // the table whose date_lo and name order the result
+		where []string
+		args  []any
+	)
+	switch {
+	case f.Query != "":
+		q, err := ftsQuery(f.Query)
+		if err != nil {
+			return "", nil, err
+		}
+		from, k = "events_fts CROSS JOIN events ON events.id = events_fts.rowid", "events"
+		where = append(where, "events_fts MATCH ?")
+		args = append(args, q)
+	case f.Actor != "":
+		from, k = "event_actor CROSS JOIN events ON events.id = event_actor.event_id", "event_actor"
+		where = append(where, "event_actor.actor = ?")
+		args = append(args, f.Actor)
+	case f.Place != "":
+		from, k = "event_place CROSS JOIN events ON events.id = event_place.event_id", "event_place"
+		where = append(where, "event_place.place = ?")
+		args = append(args, f.Place)
+	default:
+		from, k = "events", "events"
+	}
+	if f.Actor != "" && k != "event_actor" {
+		where = append(where, "EXISTS (SELECT 1 FROM event_actor x WHERE x.event_id = events.id AND x.actor = ?)")
+		args = append(args, f.Actor)
+	}
+	if f.Place != "" && k != "event_place" {
+		where = append(where, "EXISTS (SELECT 1 FROM event_place x WHERE x.event_id = events.id AND x.place = ?)")
+		args = append(args, f.Place)
+	}
+	if f.WikidataID != "" {
+		where = append(where, "events.wikidata_id = ?")
+		args = append(args, f.WikidataID)
+	}
+	if f.Month != 0 {
+		where = append(where, "events.month = ?")
+		args = append(args, int64(f.Month))
+	}
+	if f.Day != 0 {
+		where = append(where, "events.day = ?")
+		args = append(args, int64(f.Day))
+	}
+	if f.HasTo {
+		where = append(where, k+".date_lo <= ?")
+		args = append(args, min(max(f.To, -keyBound), keyBound))
+	}
+	if f.HasFrom {
+		from := min(max(f.From, -keyBound), keyBound)
+		// date_hi >= From decides; the bound on date_lo it implies (no span is
+		// wider than max_event_span) lets the date_lo index find the start.
+		where = append(where, "events.date_hi >= ?",
+			k+".date_lo >= ? - coalesce((SELECT value FROM state WHERE key = 'max_event_span'), 0)")
+		args = append(args, from, from)
+	}
+	if hasAfter {
+		where = append(where, "("+k+".date_lo, "+k+".name) > (?, ?)")
+		args = append(args, afterKey, afterName)
+	}
+	q := "SELECT events.data, " + k + ".date_lo, " + k + ".name FROM " + from
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY " + k + ".date_lo, " + k + ".name LIMIT ?"
+	args = append(args, limit)
+	return q, args, nil
+}
+
+// ListEvents returns the events that match f, ordered by the first day of
+// their span and then by name, a page at a time.
+func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, p store.Page) (store.Result[*annalsv1.Event], error) {
+	var res store.Result[*annalsv1.Event]
+	fp := eventFingerprint(f)
+	var (
+		afterKey  int64
+		afterName string
+	)
+	if p.After != "" {
+		var err error
+		if afterKey, afterName, err = decodeCursor(p.After, fp, resource.Events, true); err != nil {
+			return res, fmt.Errorf("sqlite: list events: %w", err)
+		}
+	}
+	limit := pageLimit(p.Limit)
+	q, args, err := eventQuery(f, p.After != "", afterKey, afterName, limit+1)
+	if err != nil {
+		return res, fmt.Errorf("sqlite: list events: %w", err)
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return res, fmt.Errorf("sqlite: list events: %w", err)
+	}
+	defer rows.Close()
+	var lastKey int64
+	var lastName string
+	for rows.Next() {
+		if len(res.Items) == limit {
+			res.Next = encodeCursor(fp, true, lastKey, lastName)
+			break
+		}
+		var data []byte
+		if err := rows.Scan(&data, &lastKey, &lastName); err != nil {
+			return res, fmt.Errorf("sqlite: list events: %w", err)
+		}
+		e := &annalsv1.Event{}
+		if err := proto.Unmarshal(data, e); err != nil {
+			return res, fmt.Errorf("sqlite: list events: decode %s: %w", lastName, err)
+		}
+		res.Items = append(res.Items, e)
+	}
+	if err := rows.Err(); err != nil {
+		return store.Result[*annalsv1.Event]{}, fmt.Errorf("sqlite: list events: %w", err)
+	}
+	return res, nil
+}
+
+// ExplainListEvents returns SQLite's plan (EXPLAIN QUERY PLAN) for the query
+// ListEvents runs for f, one step a line, indented under its parent step.
+func (s *Store) ExplainListEvents(ctx context.Context, f store.EventFilter) (string, error) {
+	q, args, err := eventQuery(f, true, 0, "events/x", defaultLimit+1)
+	if err != nil {
+		return "", fmt.Errorf("sqlite: explain: %w", err)
+	}
+	rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		return "", fmt.Errorf("sqlite: explain: %w", err)
+	}
+	defer rows.Close()
+	depth := map[int64]int{}
+	var b strings.Builder
+	for rows.Next() {
+		var id, parent, notused int64
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			return "", fmt.Errorf("sqlite: explain: %w", err)
+		}
+		d := 0
+		if pd, ok := depth[parent]; ok {
+			d = pd + 1
+		}
+		depth[id] = d
+		b.WriteString(strings.Repeat("  ", d) + detail + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("sqlite: explain: %w", err)
+	}
+	return b.String(), nil
+}
+
+// listNamed runs a list over a table ordered by name: actors or places.
+func listNamed[T proto.Message](ctx context.Context, s *Store, k resource.Kind, fp []byte, p store.Page,
+	query string, where []string, args []any, newT func() T) (store.Result[T], error) {
+	var res store.Result[T]
+	table := string(k)
+	if p.After != "" {
+		_, after, err := decodeCursor(p.After, fp, k, false)
+		if err != nil {
+			return res, fmt.Errorf("sqlite: list %s: %w", k, err)
+		}
+		where = append(where, table+".name > ?")
+		args = append(args, after)
+	}
+	from := table
+	if query != "" {
+		q, err := ftsQuery(query)
+		if err != nil {
+			return res, fmt.Errorf("sqlite: list %s: %w", k, err)
+		}
+		from = table + "_fts CROSS JOIN " + table + " ON " + table + ".id = " + table + "_fts.rowid"
+		where = append([]string{table + "_fts MATCH ?"}, where...)
+		args = append([]any{q}, args...)
+	}
+	limit := pageLimit(p.Limit)
+	q := "SELECT " + table + ".data, " + table + ".name FROM " + from
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY " + table + ".name LIMIT ?"
+	args = append(args, limit+1)
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return res, fmt.Errorf("sqlite: list %s: %w", k, err)
+	}
+	defer rows.Close()
+	var last string
+	for rows.Next() {
+		if len(res.Items) == limit {
+			res.Next = encodeCursor(fp, false, 0, last)
+			break
+		}
+		var data []byte
+		if err := rows.Scan(&data, &last); err != nil {
+			return res, fmt.Errorf("sqlite: list %s: %w", k, err)
+		}
+		m := newT()
+		if err := proto.Unmarshal(data, m); err != nil {
+			return res, fmt.Errorf("sqlite: list %s: decode %s: %w", k, last, err)
+		}
+		res.Items = append(res.Items, m)
+	}
+	if err := rows.Err(); err != nil {
+		return store.Result[T]{}, fmt.Errorf("sqlite: list %s: %w", k, err)
+	}
+	return res, nil
+}
+
+// ListActors returns the actors that match f, ordered by name, a page at a time.
+func (s *Store) ListActors(ctx context.Context, f store.ActorFilter, p store.Page) (store.Result[*annalsv1.Actor], error) {
+	var where []string
+	var args []any
+	if f.Kind != annalsv1.ActorKind_ACTOR_KIND_UNSPECIFIED {
+		where = append(where, "actors.kind = ?")
+		args = append(args, int64(f.Kind))
+	}
+	if f.WikidataID != "" {
+		where = append(where, "actors.wikidata_id = ?")
+		args = append(args, f.WikidataID)
+	}
+	return listNamed(ctx, s, resource.Actors, actorFingerprint(f), p, f.Query, where, args,
+		func() *annalsv1.Actor { return &annalsv1.Actor{} })
+}
+
+// ListPlaces returns the places that match f, ordered by name, a page at a time.
+func (s *Store) ListPlaces(ctx context.Context, f store.PlaceFilter, p store.Page) (store.Result[*annalsv1.Place], error) {
+	var where []string
+	var args []any
+	if f.WikidataID != "" {
+		where = append(where, "places.wikidata_id = ?")
+		args = append(args, f.WikidataID)
+	}
+	return listNamed(ctx, s, resource.Places, placeFingerprint(f), p, f.Query, where, args,
+		func() *annalsv1.Place { return &annalsv1.Place{} })
+}
+
+// MatchNames returns, sorted, the names of the actors or places (k is
+// resource.Actors or resource.Places) with a label or alias whose
+// resource.MatchKey is key.
+func (s *Store) MatchNames(ctx context.Context, k resource.Kind, key string) ([]string, error) {
+	if k != resource.Actors && k != resource.Places {
+		return nil, fmt.Errorf("sqlite: match names: collection %q has no match keys", k)
+	}
+	rows, err := s.r.QueryContext(ctx, "SELECT name FROM match_keys WHERE kind = ? AND key = ? ORDER BY name", string(k), key)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: match names: %w", err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("sqlite: match names: %w", err)
+		}
+		names = append(names, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: match names: %w", err)
+	}
+	return names, nil
+}
+
+// walk calls fn for every record of table in name order. It reads walkBatch
+// records at a time, each batch in a short read of its own, and calls fn
+// between reads.
+func walk[T proto.Message](ctx context.Context, s *Store, table string, newT func() T, fn func(T) error) error {
+	after := ""
+	batch := make([]T, 0, walkBatch)
+	for {
+		batch = batch[:0]
+		rows, err := s.r.QueryContext(ctx, "SELECT data, name FROM "+table+" WHERE name > ? ORDER BY name LIMIT ?", after, walkBatch)
+		if err != nil {
+			return fmt.Errorf("sqlite: walk %s: %w", table, err)
+		}
+		for rows.Next() {
+			var data []byte
+			if err := rows.Scan(&data, &after); err != nil {
+				rows.Close()
+				return fmt.Errorf("sqlite: walk %s: %w", table, err)
+			}
+			m := newT()
+			if err := proto.Unmarshal(data, m); err != nil {
+				rows.Close()
+				return fmt.Errorf("sqlite: walk %s: decode %s: %w", table, after, err)
+			}
+			batch = append(batch, m)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("sqlite: walk %s: %w", table, err)
+		}
+		for _, m := range batch {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := fn(m); err != nil {
+				return err
+			}
+		}
+		if len(batch) < walkBatch {
+			return nil
+		}
+	}
+}
+
+// WalkEvents calls fn for every event in name order; see store.Reader.
+func (s *Store) WalkEvents(ctx context.Context, fn func(*annalsv1.Event) error) error {
+	return walk(ctx, s, "events", func() *annalsv1.Event { return &annalsv1.Event{} }, fn)
+}
+
+// WalkActors calls fn for every actor in name order; see store.Reader.
+func (s *Store) WalkActors(ctx context.Context, fn func(*annalsv1.Actor) error) error {
+	return walk(ctx, s, "actors", func() *annalsv1.Actor { return &annalsv1.Actor{} }, fn)
+}
+
+// WalkPlaces calls fn for every place in name order; see store.Reader.
+func (s *Store) WalkPlaces(ctx context.Context, fn func(*annalsv1.Place) error) error {
+	return walk(ctx, s, "places", func() *annalsv1.Place { return &annalsv1.Place{} }, fn)
+}
+
+// WalkSources calls fn for every source in name order; see store.Reader.
+func (s *Store) WalkSources(ctx context.Context, fn func(*annalsv1.Source) error) error {
+	return walk(ctx, s, "sources", func() *annalsv1.Source { return &annalsv1.Source{} }, fn)
+}
+
+// Stats counts the records of each collection and gives the time of the last write.
+func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
+	var st store.Stats
+	err := s.r.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM events), (SELECT count(*) FROM actors),
+		(SELECT count(*) FROM places), (SELECT count(*) FROM sources),
+		coalesce((SELECT value FROM state WHERE key = 'last_modified'), 0)`).
+		Scan(&st.Events, &st.Actors, &st.Places, &st.Sources, &st.LastModified)
+	if err != nil {
+		return store.Stats{}, fmt.Errorf("sqlite: stats: %w", err)
+	}
+	return st, nil
+}
+
+// Meta returns the value stored under key, or an error wrapping store.ErrNotFound.
+func (s *Store) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.r.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", key).Scan(&v)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", fmt.Errorf("sqlite: meta %q: %w", key, store.ErrNotFound)
+	case err != nil:
+		return "", fmt.Errorf("sqlite: meta %q: %w", key, err)
+	}
+	return v, nil
+}

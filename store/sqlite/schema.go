@@ -1,0 +1,145 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations bring the schema from version i (PRAGMA user_version) to i+1.
+// Append to the list; never edit a migration that has shipped.
+var migrations = []string{
+	// 0 -> 1: the first schema.
+	`
+CREATE TABLE events (
+	id          INTEGER PRIMARY KEY,
+	name        TEXT NOT NULL UNIQUE,
+	data        BLOB NOT NULL,          -- deterministic protobuf of annals.v1.Event
+	date_lo     INTEGER NOT NULL,       -- histdate.Key of the first day of the span
+	date_hi     INTEGER NOT NULL,       -- histdate.Key of the last day of the span
+	month       INTEGER,                -- the start date's month when known (precision >= MONTH)
+	day         INTEGER,                -- the start date's day when known (precision DAY)
+	wikidata_id TEXT                    -- NULL when not linked
+);
+CREATE INDEX events_by_start ON events(date_lo, name);
+CREATE INDEX events_by_month_day ON events(month, day, date_lo, name);
+CREATE INDEX events_by_wikidata_id ON events(wikidata_id) WHERE wikidata_id IS NOT NULL;
+
+-- The join tables repeat the event's date_lo and name so that a list of one
+-- actor's (place's) events is a range of the primary key, already in order.
+CREATE TABLE event_actor (
+	actor    TEXT NOT NULL,
+	date_lo  INTEGER NOT NULL,
+	name     TEXT NOT NULL,
+	event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+	PRIMARY KEY (actor, date_lo, name)
+) WITHOUT ROWID;
+CREATE INDEX event_actor_by_event ON event_actor(event_id, actor);
+
+CREATE TABLE event_place (
+	place    TEXT NOT NULL,
+	date_lo  INTEGER NOT NULL,
+	name     TEXT NOT NULL,
+	event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+	PRIMARY KEY (place, date_lo, name)
+) WITHOUT ROWID;
+CREATE INDEX event_place_by_event ON event_place(event_id, place);
+
+CREATE TABLE actors (
+	id          INTEGER PRIMARY KEY,
+	name        TEXT NOT NULL UNIQUE,
+	data        BLOB NOT NULL,
+	kind        INTEGER NOT NULL,
+	wikidata_id TEXT
+);
+CREATE INDEX actors_by_kind ON actors(kind, name);
+CREATE INDEX actors_by_wikidata_id ON actors(wikidata_id, name) WHERE wikidata_id IS NOT NULL;
+
+CREATE TABLE places (
+	id          INTEGER PRIMARY KEY,
+	name        TEXT NOT NULL UNIQUE,
+	data        BLOB NOT NULL,
+	wikidata_id TEXT
+);
+CREATE INDEX places_by_wikidata_id ON places(wikidata_id, name) WHERE wikidata_id IS NOT NULL;
+
+CREATE TABLE sources (
+	id   INTEGER PRIMARY KEY,
+	name TEXT NOT NULL UNIQUE,
+	data BLOB NOT NULL
+);
+
+-- resource.MatchKey of every label and alias of actors and places.
+CREATE TABLE match_keys (
+	kind TEXT NOT NULL,
+	key  TEXT NOT NULL,
+	name TEXT NOT NULL,
+	PRIMARY KEY (kind, key, name)
+) WITHOUT ROWID;
+CREATE INDEX match_keys_by_name ON match_keys(name);
+
+-- Values callers keep with Meta and SetMeta.
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- The backend's own bookkeeping: last_modified (Unix ns) and max_event_span
+-- (the widest date_hi - date_lo ever stored, a bound that lets a range query
+-- with only a lower end use the date_lo index).
+CREATE TABLE state (
+	key   TEXT PRIMARY KEY,
+	value INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE VIRTUAL TABLE events_fts USING fts5(
+	labels, summary, body,
+	content='', contentless_delete=1,
+	tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+);
+CREATE VIRTUAL TABLE actors_fts USING fts5(
+	labels, aliases, description,
+	content='', contentless_delete=1,
+	tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+);
+CREATE VIRTUAL TABLE places_fts USING fts5(
+	labels, aliases, description,
+	content='', contentless_delete=1,
+	tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+);
+`,
+}
+
+// schemaVersion is the user_version of a database this code fully understands.
+var schemaVersion = len(migrations)
+
+// migrate creates or upgrades the schema on the writer connection, one
+// transaction per step.
+func migrate(ctx context.Context, db *sql.DB) error {
+	var v int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if v > schemaVersion {
+		return fmt.Errorf("database schema version %d is newer than this program understands (%d)", v, schemaVersion)
+	}
+	for ; v < schemaVersion; v++ {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return writeErr("migrate schema", err)
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			tx.Rollback()
+			return writeErr(fmt.Sprintf("migrate schema to version %d", v+1), err)
+		}
+		// PRAGMA takes no parameters; v+1 is an integer we control.
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+			tx.Rollback()
+			return writeErr("set schema version", err)
+		}
+		if err := tx.Commit(); err != nil {
+			return writeErr("migrate schema", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,144 @@
+// Package sqlite is the embedded default backend of the store: one SQLite
+// file, written through modernc.org/sqlite (pure Go, no cgo).
+//
+// Each record is kept as its deterministic protobuf encoding beside the
+// columns its queries need. Writes go through one connection, so they are
+// serialised, and each is a transaction; reads use a pool of read-only
+// connections and run concurrently with writes (WAL mode). Full-text search
+// uses FTS5 with the unicode61 tokenizer, which ignores case and diacritics.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/annals-project/annals/store"
+)
+
+// busyTimeoutMS is how long a connection waits for a lock held by another
+// process before giving up with SQLITE_BUSY.
+const busyTimeoutMS = 10000
+
+// Store is a store.Store kept in one SQLite database file. It is safe for
+// concurrent use.
+type Store struct {
+	w   *sql.DB // the one writer connection
+	r   *sql.DB // read-only connections (the writer itself for ":memory:")
+	log *slog.Logger
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens the database at path, creating the file and its schema if need
+// be, and upgrading an older schema. The path ":memory:" gives a private
+// in-memory database, for tests. A nil logger discards.
+func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if path == "" {
+		return nil, errors.New("sqlite: open: empty database path")
+	}
+	memory := path == ":memory:"
+	common := []string{
+		fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS),
+		"foreign_keys(1)",
+		"synchronous(FULL)",
+	}
+	w, err := sql.Open("sqlite", dsn(path, memory, common, "_txlock=immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	s := &Store{w: w, r: w, log: logger}
+	if !memory {
+		var mode string
+		if err := w.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
+			if e := writeErr("", err); errors.Is(e, store.ErrReadOnly) {
+				// A read-only database can still be read; writes will say why they fail.
+				logger.Warn("sqlite: database is not writable; opened for reading", "path", path)
+			} else {
+				w.Close()
+				return nil, fmt.Errorf("sqlite: open %s: set WAL mode: %w", path, err)
+			}
+		} else if !strings.EqualFold(mode, "wal") {
+			logger.Warn("sqlite: WAL mode not available", "journal_mode", mode)
+		}
+	}
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if !memory {
+		r, err := sql.Open("sqlite", dsn(path, false, append(common, "query_only(1)")))
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("sqlite: open: %w", err)
+		}
+		n := max(4, runtime.GOMAXPROCS(0))
+		r.SetMaxOpenConns(n)
+		r.SetMaxIdleConns(n)
+		s.r = r
+	}
+	logger.Debug("sqlite: opened", "path", path, "schema_version", schemaVersion)
+	return s, nil
+}
+
+// dsn builds a modernc.org/sqlite data source name for path.
+func dsn(path string, memory bool, pragmas []string, extra ...string) string {
+	var q []string
+	for _, p := range pragmas {
+		q = append(q, "_pragma="+url.QueryEscape(p))
+	}
+	q = append(q, extra...)
+	name := ":memory:"
+	if !memory {
+		// A file: URI, so that no character of the path is read as a parameter.
+		name = "file:" + (&url.URL{Path: path}).EscapedPath()
+		if strings.HasPrefix(name, "file://") { // "//x" would name a host
+			name = "file:" + (&url.URL{Path: "/." + path}).EscapedPath()
+		}
+	}
+	return name + "?" + strings.Join(q, "&")
+}
+
+// Close closes the database. It lets SQLite refresh its query statistics first.
+func (s *Store) Close() error {
+	if _, err := s.w.Exec("PRAGMA optimize"); err != nil {
+		s.log.Debug("sqlite: optimize on close failed", "err", err)
+	}
+	var errs []error
+	if s.r != s.w {
+		errs = append(errs, s.r.Close())
+	}
+	errs = append(errs, s.w.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	return nil
+}
+
+// writeErr wraps err from a write with op, and marks the errors that mean
+// the database cannot be written with store.ErrReadOnly.
+func writeErr(op string, err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN:
+			return fmt.Errorf("%s: %w (%w)", op, store.ErrReadOnly, err)
+		}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
