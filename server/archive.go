@@ -1,0 +1,190 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"google.golang.org/protobuf/proto"
+
+	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
+	"github.com/annals-project/annals/ingest"
+	"github.com/annals-project/annals/resource"
+	"github.com/annals-project/annals/store"
+)
+
+// defaultMaxPageBytes bounds the encoded size of one List response, below
+// the 4 MiB a gRPC client accepts by default. A page that would be larger is
+// cut short (AIP-158 allows fewer results than page_size); its
+// next_page_token continues where it stops.
+const defaultMaxPageBytes = 4<<20 - 64<<10
+
+// archiveService implements annals.v1.ArchiveService over a store. Handlers
+// validate the request (validate.go), call the store and return its errors
+// as they are: the errors interceptor maps them to statuses (errors.go).
+type archiveService struct {
+	annalsv1.UnimplementedArchiveServiceServer
+
+	store        store.Store
+	importer     ingest.Importer
+	log          *slog.Logger
+	maxPageBytes int
+}
+
+// GetEvent returns one event.
+func (a *archiveService) GetEvent(ctx context.Context, req *annalsv1.GetEventRequest) (*annalsv1.GetEventResponse, error) {
+	if err := validateName(req.GetName(), resource.Events); err != nil {
+		return nil, err
+	}
+	ev, err := a.store.GetEvent(ctx, req.GetName())
+	if err != nil {
+		return nil, withResource(req.GetName(), err)
+	}
+	return &annalsv1.GetEventResponse{Event: ev}, nil
+}
+
+// GetActor returns one actor.
+func (a *archiveService) GetActor(ctx context.Context, req *annalsv1.GetActorRequest) (*annalsv1.GetActorResponse, error) {
+	if err := validateName(req.GetName(), resource.Actors); err != nil {
+		return nil, err
+	}
+	ac, err := a.store.GetActor(ctx, req.GetName())
+	if err != nil {
+		return nil, withResource(req.GetName(), err)
+	}
+	return &annalsv1.GetActorResponse{Actor: ac}, nil
+}
+
+// GetPlace returns one place.
+func (a *archiveService) GetPlace(ctx context.Context, req *annalsv1.GetPlaceRequest) (*annalsv1.GetPlaceResponse, error) {
+	if err := validateName(req.GetName(), resource.Places); err != nil {
+		return nil, err
+	}
+	pl, err := a.store.GetPlace(ctx, req.GetName())
+	if err != nil {
+		return nil, withResource(req.GetName(), err)
+	}
+	return &annalsv1.GetPlaceResponse{Place: pl}, nil
+}
+
+// GetSource returns one source document revision.
+func (a *archiveService) GetSource(ctx context.Context, req *annalsv1.GetSourceRequest) (*annalsv1.GetSourceResponse, error) {
+	if err := validateName(req.GetName(), resource.Sources); err != nil {
+		return nil, err
+	}
+	src, err := a.store.GetSource(ctx, req.GetName())
+	if err != nil {
+		return nil, withResource(req.GetName(), err)
+	}
+	return &annalsv1.GetSourceResponse{Source: src}, nil
+}
+
+// ListEvents returns one page of events, ordered by date.
+func (a *archiveService) ListEvents(ctx context.Context, req *annalsv1.ListEventsRequest) (*annalsv1.ListEventsResponse, error) {
+	f, page, fp, err := validateListEvents(req)
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := fetchPage(ctx, a.maxPageBytes, page, func(ctx context.Context, p store.Page) (store.Result[*annalsv1.Event], error) {
+		return a.store.ListEvents(ctx, f, p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &annalsv1.ListEventsResponse{Events: items, NextPageToken: encodePageToken(next, fp)}, nil
+}
+
+// ListActors returns one page of actors, ordered by name.
+func (a *archiveService) ListActors(ctx context.Context, req *annalsv1.ListActorsRequest) (*annalsv1.ListActorsResponse, error) {
+	f, page, fp, err := validateListActors(req)
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := fetchPage(ctx, a.maxPageBytes, page, func(ctx context.Context, p store.Page) (store.Result[*annalsv1.Actor], error) {
+		return a.store.ListActors(ctx, f, p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &annalsv1.ListActorsResponse{Actors: items, NextPageToken: encodePageToken(next, fp)}, nil
+}
+
+// ListPlaces returns one page of places, ordered by name.
+func (a *archiveService) ListPlaces(ctx context.Context, req *annalsv1.ListPlacesRequest) (*annalsv1.ListPlacesResponse, error) {
+	f, page, fp, err := validateListPlaces(req)
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := fetchPage(ctx, a.maxPageBytes, page, func(ctx context.Context, p store.Page) (store.Result[*annalsv1.Place], error) {
+		return a.store.ListPlaces(ctx, f, p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &annalsv1.ListPlacesResponse{Places: items, NextPageToken: encodePageToken(next, fp)}, nil
+}
+
+// fetchPage reads one page through list. When the page's records together
+// exceed maxBytes it reads again, asking only for the records that fit (at
+// least one), so that the response stays within what clients accept and the
+// store's cursor still marks where the shorter page ends.
+func fetchPage[T proto.Message](ctx context.Context, maxBytes int, p store.Page, list func(context.Context, store.Page) (store.Result[T], error)) ([]T, string, error) {
+	res, err := list(ctx, p)
+	if err != nil {
+		return nil, "", err
+	}
+	if maxBytes <= 0 {
+		return res.Items, res.Next, nil
+	}
+	total, fit := 0, 0
+	for _, it := range res.Items {
+		total += proto.Size(it) + 8 // field tag and length prefix, generously
+		if total > maxBytes {
+			break
+		}
+		fit++
+	}
+	if fit == len(res.Items) {
+		return res.Items, res.Next, nil
+	}
+	p.Limit = max(fit, 1)
+	res, err = list(ctx, p)
+	if err != nil {
+		return nil, "", err
+	}
+	return res.Items, res.Next, nil
+}
+
+// ImportDocument parses, reconciles and stores one seed-format document.
+// The auth interceptor has checked the bearer token before it runs.
+func (a *archiveService) ImportDocument(ctx context.Context, req *annalsv1.ImportDocumentRequest) (*annalsv1.ImportDocumentResponse, error) {
+	if a.importer == nil {
+		return nil, errNoImporter
+	}
+	if err := validateImport(req); err != nil {
+		return nil, err
+	}
+	rep, err := a.importer(ctx, a.store, req.GetFilename(), []byte(req.GetText()), ingest.Options{DryRun: req.GetValidateOnly()})
+	if err != nil {
+		return nil, err
+	}
+	if rep == nil {
+		return nil, errors.New("importer returned neither a report nor an error")
+	}
+	resp := &annalsv1.ImportDocumentResponse{
+		Event:    rep.Event,
+		Source:   rep.Source,
+		Warnings: rep.Warnings,
+	}
+	for _, c := range rep.Changes {
+		resp.Changes = append(resp.Changes, &annalsv1.Change{Name: c.Name, Kind: c.Kind})
+	}
+	a.log.LogAttrs(ctx, slog.LevelInfo, "document imported", requestAttrs(ctx,
+		slog.String("event", rep.Event),
+		slog.String("source", rep.Source),
+		slog.Int("changes", len(rep.Changes)),
+		slog.Int("warnings", len(rep.Warnings)),
+		slog.Bool("validate_only", req.GetValidateOnly()),
+	)...)
+	return resp, nil
+}

@@ -1,0 +1,211 @@
+// Package server is Annals' network boundary: the gRPC services over the
+// store, their interceptors (logging, error mapping, panic recovery, auth for
+// writes), request validation, page tokens, and the one function that maps
+// domain errors to gRPC statuses.
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
+
+	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
+	"github.com/annals-project/annals/ingest"
+	"github.com/annals-project/annals/store"
+)
+
+// Defaults for the zero values of Config.
+const (
+	// DefaultTimeout is the deadline given to unary RPCs that arrive without one.
+	DefaultTimeout = 30 * time.Second
+	// DefaultMaxRecvMsgBytes is the largest request accepted: room for a
+	// 1 MiB ImportDocument with plenty to spare.
+	DefaultMaxRecvMsgBytes = 4 << 20
+	// DefaultMaxSendMsgBytes is the largest response sent. List responses are
+	// kept under 4 MiB anyway (see archive.go); this bounds single records.
+	DefaultMaxSendMsgBytes = 16 << 20
+)
+
+// minRecvMsgBytes is the smallest MaxRecvMsgBytes that still lets the
+// largest document through ImportDocument, with room for the envelope.
+const minRecvMsgBytes = ingest.MaxDocumentBytes + 64<<10
+
+// Config is what New needs to build a Server.
+type Config struct {
+	// Logger receives request logs and the detail of internal errors. Nil
+	// discards them.
+	Logger *slog.Logger
+	// Store is the archive. Required.
+	Store store.Store
+	// Import parses and stores documents for ImportDocument; nil makes
+	// ImportDocument answer Unimplemented.
+	Import ingest.Importer
+	// ImportToken is the bearer token ImportDocument requires. Empty disables
+	// imports (they answer PermissionDenied).
+	ImportToken string
+	// DefaultTimeout is the deadline of unary RPCs that arrive without one:
+	// 0 means DefaultTimeout, negative means none.
+	DefaultTimeout time.Duration
+	// MaxRecvMsgBytes is the largest request accepted: 0 means
+	// DefaultMaxRecvMsgBytes. It must leave room for a document of
+	// ingest.MaxDocumentBytes.
+	MaxRecvMsgBytes int
+	// MaxSendMsgBytes is the largest response sent: 0 means DefaultMaxSendMsgBytes.
+	MaxSendMsgBytes int
+	// ServerOptions are added after the server's own options (for TLS
+	// credentials, stats handlers and the like).
+	ServerOptions []grpc.ServerOption
+}
+
+// Server is Annals' gRPC server: ArchiveService, the standard health service
+// and server reflection, behind the interceptors. Further services (such as
+// ExportService) are added with RegisterService before Serve.
+type Server struct {
+	grpc    *grpc.Server
+	health  *health.Server
+	log     *slog.Logger
+	archive *archiveService
+
+	mu       sync.Mutex
+	services []string // names whose health follows SetServing
+	serving  bool
+}
+
+// New builds a Server from cfg. Its health is NOT_SERVING until SetServing(true).
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("server: Config.Store is required")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	timeout := cfg.DefaultTimeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	recv := cfg.MaxRecvMsgBytes
+	if recv == 0 {
+		recv = DefaultMaxRecvMsgBytes
+	}
+	if recv < minRecvMsgBytes {
+		return nil, fmt.Errorf("server: MaxRecvMsgBytes %d is too small for a %d-byte document; use at least %d",
+			recv, ingest.MaxDocumentBytes, minRecvMsgBytes)
+	}
+	send := cfg.MaxSendMsgBytes
+	if send == 0 {
+		send = DefaultMaxSendMsgBytes
+	}
+	if send < 0 {
+		return nil, fmt.Errorf("server: MaxSendMsgBytes %d is negative", send)
+	}
+
+	ic := &interceptors{log: log, defaultTimeout: timeout}
+	if cfg.ImportToken != "" {
+		h := sha256.Sum256([]byte(cfg.ImportToken))
+		ic.tokenHash = &h
+	}
+	opts := []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(ic.unary()...),
+		grpc.ChainStreamInterceptor(ic.stream()...),
+		grpc.MaxRecvMsgSize(recv),
+		grpc.MaxSendMsgSize(send),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
+			MinTime:             10 * time.Second, // clients pinging more often are disconnected
+			PermitWithoutStream: true,
+		}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			Time:    5 * time.Minute, // ping idle clients to find dead connections
+			Timeout: 20 * time.Second,
+		}),
+	}
+	opts = append(opts, cfg.ServerOptions...)
+
+	s := &Server{
+		grpc:   grpc.NewServer(opts...),
+		health: health.NewServer(),
+		log:    log,
+	}
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	reflection.Register(s.grpc)
+	s.archive = &archiveService{
+		store:        cfg.Store,
+		importer:     cfg.Import,
+		log:          log,
+		maxPageBytes: defaultMaxPageBytes,
+	}
+	annalsv1.RegisterArchiveServiceServer(s, s.archive)
+	return s, nil
+}
+
+// RegisterService registers a service implementation, as
+// grpc.ServiceRegistrar, so that generated Register functions accept a
+// *Server: annalsv1.RegisterExportServiceServer(srv, impl). The service's
+// health follows SetServing. Call it before Serve.
+func (s *Server) RegisterService(desc *grpc.ServiceDesc, impl any) {
+	s.grpc.RegisterService(desc, impl)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.services = append(s.services, desc.ServiceName)
+	s.health.SetServingStatus(desc.ServiceName, servingStatus(s.serving))
+}
+
+// GRPC returns the underlying *grpc.Server.
+func (s *Server) GRPC() *grpc.Server { return s.grpc }
+
+// Serve accepts connections on lis until Shutdown; see grpc.Server.Serve.
+func (s *Server) Serve(lis net.Listener) error { return s.grpc.Serve(lis) }
+
+// SetServing sets the health of the server ("") and of every registered
+// service to SERVING or NOT_SERVING. Call SetServing(true) once the archive
+// is loaded.
+func (s *Server) SetServing(serving bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.serving = serving
+	st := servingStatus(serving)
+	s.health.SetServingStatus("", st)
+	for _, name := range s.services {
+		s.health.SetServingStatus(name, st)
+	}
+}
+
+func servingStatus(serving bool) healthpb.HealthCheckResponse_ServingStatus {
+	if serving {
+		return healthpb.HealthCheckResponse_SERVING
+	}
+	return healthpb.HealthCheckResponse_NOT_SERVING
+}
+
+// Shutdown stops the server: health turns NOT_SERVING for good (so load
+// balancers stop sending requests), then in-flight RPCs may finish. When ctx
+// ends first, the remaining connections are closed at once and ctx's error is
+// returned.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.health.Shutdown()
+	done := make(chan struct{})
+	go func() {
+		s.grpc.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.grpc.Stop()
+		<-done
+		return ctx.Err()
+	}
+}
