@@ -1,13 +1,116 @@
 package main
 
 import (
+	"bufio"
+	"compress/gzip"
 	"context"
+	"flag"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/annals-project/annals/data"
+	"github.com/annals-project/annals/exporter"
+	"github.com/annals-project/annals/ingest"
+	"github.com/annals-project/annals/store/sqlite"
 )
 
-// exportCmd writes the whole archive as RDF. It is filled in with the exporter.
+// exportCmd writes the whole archive as Turtle or N-Triples, to a file
+// (gzip-compressed when its name ends in .gz) or to standard output.
 func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	_ = ctx
-	_, _ = stdout, stderr
-	return errUsage
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs)
+	format := fs.String("format", "turtle", "turtle or ntriples")
+	base := fs.String("base", exporter.DefaultBase, "base IRI of the resources: {base}/events/{id} …")
+	output := fs.String("output", "", "file to write (gzip when it ends in .gz); empty or - writes to standard output")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "annals export: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	f, err := exporter.ParseFormat(*format)
+	if err != nil {
+		return fmt.Errorf("--format: %w", err)
+	}
+	x, err := exporter.New(*base)
+	if err != nil {
+		return fmt.Errorf("--base: %w", err)
+	}
+	log, err := newLogger(stderr, c.logLevel)
+	if err != nil {
+		return err
+	}
+	st, err := sqlite.Open(ctx, c.db, log)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer st.Close()
+	if _, err := data.Load(ctx, st, ingest.Import, log); err != nil {
+		return err
+	}
+
+	var out io.Writer = stdout
+	var file *os.File
+	if *output != "" && *output != "-" {
+		// Write beside the target and rename at the end, so that a failed or
+		// interrupted export never leaves a truncated file under its name.
+		file, err = os.CreateTemp(filepath.Dir(*output), "."+filepath.Base(*output)+".tmp-*")
+		if err != nil {
+			return fmt.Errorf("create output: %w", err)
+		}
+		defer os.Remove(file.Name()) // a no-op once renamed
+		defer file.Close()
+		out = file
+	}
+	bw := bufio.NewWriterSize(out, 256<<10)
+	var w io.Writer = bw
+	var zw *gzip.Writer
+	if strings.HasSuffix(*output, ".gz") {
+		zw = gzip.NewWriter(bw)
+		w = zw
+	}
+
+	start := time.Now()
+	last := start
+	progress := func(n int64) {
+		if now := time.Now(); now.Sub(last) >= time.Second {
+			last = now
+			fmt.Fprintf(stderr, "export: %d triples, %.0f triples/s\n", n, float64(n)/now.Sub(start).Seconds())
+		}
+	}
+	n, err := x.Dataset(ctx, st, w, f, progress)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if zw != nil {
+		if err := zw.Close(); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if file != nil {
+		if err := file.Sync(); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		if err := file.Chmod(0o644); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		if err := file.Close(); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+		if err := os.Rename(file.Name(), *output); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
+	fmt.Fprintf(stderr, "export: wrote %d triples (%s) in %s\n", n, f, time.Since(start).Round(time.Millisecond))
+	return nil
 }
