@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"slices"
@@ -230,9 +232,87 @@ func TestReflectionAndHealth(t *testing.T) {
 	}
 }
 
-// exportStub stands for ExportService, to show that more services can be added.
+// exportStub stands for ExportService, to show that more services can be
+// added and that streams go through the interceptors.
 type exportStub struct {
 	annalsv1.UnimplementedExportServiceServer
+	panic bool
+}
+
+// ExportDataset sends two chunks, or panics after the first one.
+func (x exportStub) ExportDataset(_ *annalsv1.ExportDatasetRequest, stream annalsv1.ExportService_ExportDatasetServer) error {
+	if err := stream.Send(&annalsv1.ExportDatasetResponse{ContentType: "text/turtle", Data: []byte("a")}); err != nil {
+		return err
+	}
+	if x.panic {
+		panic("export broke at /srv/annals/exporter.go:42")
+	}
+	if requestID(stream.Context()) == "" {
+		return errors.New("no request id in the stream's context")
+	}
+	return stream.Send(&annalsv1.ExportDatasetResponse{Data: []byte("b")})
+}
+
+func TestStreams(t *testing.T) {
+	for _, panics := range []bool{false, true} {
+		t.Run(fmt.Sprintf("panic=%v", panics), func(t *testing.T) {
+			logs := &syncBuffer{}
+			srv, err := New(Config{Store: newFakeStore(), Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			annalsv1.RegisterExportServiceServer(srv, exportStub{panic: panics})
+			lis := bufconn.Listen(1 << 20)
+			go func() { _ = srv.Serve(lis) }()
+			t.Cleanup(srv.GRPC().Stop)
+			conn, err := grpc.NewClient("passthrough:///bufnet",
+				grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+				grpc.WithTransportCredentials(insecure.NewCredentials()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { conn.Close() })
+			ctx := metadata.AppendToOutgoingContext(t.Context(), RequestIDHeader, "stream-1")
+			stream, err := annalsv1.NewExportServiceClient(conn).ExportDataset(ctx, &annalsv1.ExportDatasetRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var data []byte
+			for {
+				msg, err := stream.Recv()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					if !panics {
+						t.Fatal(err)
+					}
+					checkErr(t, err, wantErr{code: codes.Internal, reason: ReasonInternal, msg: "internal error"})
+					if m := status.Convert(err).Message(); m != "internal error" {
+						t.Errorf("message %q, want exactly \"internal error\"", m)
+					}
+					break
+				}
+				data = append(data, msg.GetData()...)
+			}
+			want := "ab"
+			if panics {
+				want = "a"
+			}
+			if string(data) != want {
+				t.Errorf("received %q, want %q", data, want)
+			}
+			l := logs.String()
+			for _, w := range []string{`"method":"/annals.v1.ExportService/ExportDataset"`, `"kind":"stream"`, `"request_id":"stream-1"`} {
+				if !strings.Contains(l, w) {
+					t.Errorf("log lacks %s:\n%s", w, l)
+				}
+			}
+			if panics && !strings.Contains(l, "export broke") {
+				t.Errorf("the panic is not logged:\n%s", l)
+			}
+		})
+	}
 }
 
 func TestRegisterServiceFollowsHealth(t *testing.T) {
