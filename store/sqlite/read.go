@@ -144,9 +144,15 @@ func eventQuery(f store.EventFilter, hasAfter bool, afterKey int64, afterName st
 		from := min(max(f.From, -keyBound), keyBound)
 		// date_hi >= From decides; the bound on date_lo it implies (no span is
 		// wider than max_event_span) lets the date_lo index find the start.
+		// With a cursor, the cursor's key is the greater lower bound, and
+		// SQLite uses only one: give it the greater of the two.
+		lower := -4 * keyBound
+		if hasAfter {
+			lower = afterKey
+		}
 		where = append(where, "events.date_hi >= ?",
-			k+".date_lo >= ? - coalesce((SELECT value FROM state WHERE key = 'max_event_span'), 0)")
-		args = append(args, from, from)
+			k+".date_lo >= max(?, ? - coalesce((SELECT value FROM state WHERE key = 'max_event_span'), 0))")
+		args = append(args, from, lower, from)
 	}
 	if hasAfter {
 		where = append(where, "("+k+".date_lo, "+k+".name) > (?, ?)")

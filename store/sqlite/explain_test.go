@@ -1,0 +1,59 @@
+package sqlite_test
+
+import (
+	"regexp"
+	"testing"
+
+	"github.com/annals-project/annals/store"
+	"github.com/annals-project/annals/store/storetest"
+)
+
+// scanEvents matches a plan step that reads the whole events table, in any
+// order: "SCAN events" or "SCAN events USING [COVERING] INDEX ...".
+var scanEvents = regexp.MustCompile(`(?m)\bSCAN events\b(?:\s|$)`)
+
+// TestPlansUseIndexes proves that every filter on its own, and some
+// combinations, find their events through an index rather than by reading
+// the events table from end to end.
+func TestPlansUseIndexes(t *testing.T) {
+	s := openTemp(t)
+	if _, err := s.Put(t.Context(), storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		f    store.EventFilter
+		want *regexp.Regexp // a step the plan must have
+	}{
+		{"month and day", store.EventFilter{Month: 4, Day: 13}, regexp.MustCompile(`SEARCH events USING INDEX events_by_month_day \(month=\? AND day=\?`)},
+		{"month", store.EventFilter{Month: 4}, regexp.MustCompile(`SEARCH events USING INDEX events_by_month_day \(month=\?`)},
+		{"range", store.EventFilter{From: 19410101, To: 19411231, HasFrom: true, HasTo: true}, regexp.MustCompile(`SEARCH events USING INDEX events_by_start \(date_lo>\? AND date_lo<\?\)`)},
+		{"only From", store.EventFilter{From: 19410101, HasFrom: true}, regexp.MustCompile(`SEARCH events USING INDEX events_by_start \(date_lo>\?`)},
+		{"only To", store.EventFilter{To: 19410101, HasTo: true}, regexp.MustCompile(`SEARCH events USING INDEX events_by_start \(.*date_lo<\?\)`)},
+		{"actor", store.EventFilter{Actor: "actors/soviet-union"}, regexp.MustCompile(`SEARCH event_actor USING PRIMARY KEY \(actor=\?`)},
+		{"place", store.EventFilter{Place: "places/moscow"}, regexp.MustCompile(`SEARCH event_place USING PRIMARY KEY \(place=\?`)},
+		{"wikidata", store.EventFilter{WikidataID: "Q83055"}, regexp.MustCompile(`SEARCH events USING INDEX events_by_wikidata_id \(wikidata_id=\?\)`)},
+		{"query", store.EventFilter{Query: "pact"}, regexp.MustCompile(`SCAN events_fts VIRTUAL TABLE INDEX`)},
+		{"actor and range", store.EventFilter{Actor: "actors/soviet-union", From: 19410101, HasFrom: true}, regexp.MustCompile(`SEARCH event_actor USING PRIMARY KEY \(actor=\? AND date_lo>\?`)},
+		{"actor and place", store.EventFilter{Actor: "actors/soviet-union", Place: "places/moscow"}, regexp.MustCompile(`SEARCH x EXISTS USING COVERING INDEX event_place_by_event \(event_id=\? AND place=\?\)`)},
+		{"no filter", store.EventFilter{}, regexp.MustCompile(`SEARCH events USING INDEX events_by_start \(\(date_lo,name\)>\(\?,\?\)\)`)},
+		{"query and month", store.EventFilter{Query: "pact", Month: 4}, regexp.MustCompile(`SCAN events_fts VIRTUAL TABLE INDEX`)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			plan, err := s.ExplainListEvents(t.Context(), tc.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if scanEvents.MatchString(plan) {
+				t.Errorf("plan for %+v reads the whole events table:\n%s", tc.f, plan)
+			}
+			if !tc.want.MatchString(plan) {
+				t.Errorf("plan for %+v lacks %q:\n%s", tc.f, tc.want, plan)
+			}
+			if testing.Verbose() {
+				t.Logf("%+v:\n%s", tc.f, plan)
+			}
+		})
+	}
+}
