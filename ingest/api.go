@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/annals-project/annals/store"
 )
@@ -43,6 +44,9 @@ func (e *ParseError) Unwrap() error { return e.Err }
 type Options struct {
 	// DryRun parses and reconciles but writes nothing; the report says what would change.
 	DryRun bool
+	// ImportTime is stamped on a new source as its import_time; zero means
+	// the current time. (A value, not a clock, so that Options stays comparable.)
+	ImportTime time.Time
 }
 
 // Report says what importing one document did (or, in a dry run, would do).
