@@ -50,6 +50,9 @@ const (
 	ReasonImportsUnavailable = "IMPORTS_UNAVAILABLE"
 	// ReasonReadOnly means the archive's database cannot be written now.
 	ReasonReadOnly = "ARCHIVE_READ_ONLY"
+	// ReasonTooManyExports means as many whole-archive exports as the server
+	// allows are running; try again later.
+	ReasonTooManyExports = "TOO_MANY_EXPORTS"
 	// ReasonCanceled means the caller canceled the request.
 	ReasonCanceled = "CANCELLED"
 	// ReasonDeadlineExceeded means the request ran out of time.
@@ -194,6 +197,9 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) *status.Status {
 	case errors.Is(err, store.ErrReadOnly):
 		log.LogAttrs(ctx, slog.LevelWarn, "archive is read-only", requestAttrs(ctx, slog.String("error", err.Error()))...)
 		return withDetails(codes.Unavailable, "the archive is read-only at the moment; try the import again later", ReasonReadOnly, nil)
+
+	case errors.Is(err, errTooManyExports):
+		return withDetails(codes.ResourceExhausted, "too many exports are running; try again later", ReasonTooManyExports, nil)
 
 	case errors.Is(err, context.Canceled):
 		return withDetails(codes.Canceled, "the request was canceled", ReasonCanceled, nil)

@@ -50,6 +50,8 @@ func TestToStatus(t *testing.T) {
 			wantErr{code: codes.Unauthenticated, reason: ReasonUnauthenticated, msg: "Bearer"}},
 		{"imports disabled", errImportsDisabled,
 			wantErr{code: codes.PermissionDenied, reason: ReasonImportsDisabled, msg: "ANNALS_IMPORT_TOKEN"}},
+		{"too many exports", errTooManyExports,
+			wantErr{code: codes.ResourceExhausted, reason: ReasonTooManyExports, msg: "try again later"}},
 		{"panic", errPanic,
 			wantErr{code: codes.Internal, reason: ReasonInternal, msg: "internal error"}},
 		{"unknown", wrap(errors.New(`near "MATCH": syntax error`)),
