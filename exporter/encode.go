@@ -1,0 +1,272 @@
+package exporter
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/knakk/rdf"
+)
+
+// Format is an RDF serialisation the exporter writes.
+type Format int
+
+// The formats the exporter writes.
+const (
+	// Turtle is RDF 1.1 Turtle with prefixes, subjects grouped with ";" and ",".
+	Turtle Format = iota + 1
+	// NTriples is RDF 1.1 N-Triples: one triple a line, full IRIs.
+	NTriples
+)
+
+// ErrUnknownFormat is returned (wrapped) by ParseFormat for a name it does not know.
+var ErrUnknownFormat = errors.New("unknown RDF format")
+
+// ParseFormat reads a format name: "turtle", "ttl" or "text/turtle" for
+// Turtle; "ntriples", "n-triples", "nt" or "application/n-triples" for
+// N-Triples. Case is ignored, as are media type parameters.
+func ParseFormat(s string) (Format, error) {
+	v, _, _ := strings.Cut(s, ";")
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "turtle", "ttl", "text/turtle":
+		return Turtle, nil
+	case "ntriples", "n-triples", "nt", "application/n-triples":
+		return NTriples, nil
+	}
+	return 0, fmt.Errorf("%w %q: want turtle or ntriples", ErrUnknownFormat, s)
+}
+
+// String returns the format's name as ParseFormat reads it.
+func (f Format) String() string {
+	switch f {
+	case Turtle:
+		return "turtle"
+	case NTriples:
+		return "ntriples"
+	}
+	return fmt.Sprintf("Format(%d)", int(f))
+}
+
+// ContentType returns the media type to send the format with.
+func (f Format) ContentType() string {
+	switch f {
+	case Turtle:
+		return "text/turtle; charset=utf-8"
+	case NTriples:
+		return "application/n-triples"
+	}
+	return ""
+}
+
+// Extension returns the file extension of the format, with its dot: ".ttl" or ".nt".
+func (f Format) Extension() string {
+	switch f {
+	case Turtle:
+		return ".ttl"
+	case NTriples:
+		return ".nt"
+	}
+	return ""
+}
+
+// encoder writes triples through knakk/rdf's streaming TripleEncoder (never
+// EncodeAll, which buffers and sorts the whole graph) and counts them.
+type encoder struct {
+	f      Format
+	enc    *rdf.TripleEncoder
+	prefix map[string]string // namespace -> prefix, as registered with enc
+	n      int64
+	used   []bool // used[i]: vocabularies[i] occurs in what was written
+}
+
+func (x *Exporter) newEncoder(w io.Writer, f Format) (*encoder, error) {
+	var kf rdf.Format
+	switch f {
+	case Turtle:
+		kf = rdf.Turtle
+	case NTriples:
+		kf = rdf.NTriples
+	default:
+		return nil, fmt.Errorf("exporter: %w %v", ErrUnknownFormat, f)
+	}
+	e := &encoder{f: f, enc: rdf.NewTripleEncoder(w, kf), used: make([]bool, len(vocabularies))}
+	if f == Turtle {
+		e.enc.GenerateNamespaces = false
+		e.prefix = x.prefixes
+		for ns, p := range x.prefixes {
+			e.enc.Namespaces[ns] = p
+		}
+	}
+	return e, nil
+}
+
+// encode writes ts, which must hold all the triples of their subjects (see
+// group), so that Turtle output groups each subject once.
+func (e *encoder) encode(ts []rdf.Triple) error {
+	for _, t := range ts {
+		if e.f == Turtle {
+			if err := checkTurtle(t, e.prefix); err != nil {
+				return err
+			}
+		}
+		e.note(t)
+		if err := e.enc.Encode(t); err != nil {
+			return fmt.Errorf("exporter: writing: %w", err)
+		}
+		e.n++
+	}
+	return nil
+}
+
+// note records which vocabularies t uses: its predicate, any term of a
+// vocabulary as object, and its literal's datatype.
+func (e *encoder) note(t rdf.Triple) {
+	if i, ok := vocabIndex[t.Pred.String()]; ok {
+		e.used[i] = true
+	}
+	switch o := t.Obj.(type) {
+	case rdf.IRI:
+		if i, ok := vocabIndex[o.String()]; ok {
+			e.used[i] = true
+		}
+	case rdf.Literal:
+		if i, ok := vocabIndex[o.DataType.String()]; ok {
+			e.used[i] = true
+		}
+	}
+}
+
+func (e *encoder) close() error {
+	if err := e.enc.Close(); err != nil {
+		return fmt.Errorf("exporter: writing: %w", err)
+	}
+	return nil
+}
+
+// checkTurtle guards the known defects of knakk/rdf's Turtle encoder
+// (../shared/toolchain.md): it returns an error, rather than let invalid
+// Turtle be written, when t holds
+//   - an IRI in a registered namespace whose local name knakk/rdf would
+//     write unescaped although it needs escaping,
+//   - rdf:type as subject or object (written as the keyword "a"),
+//   - a literal whose datatype is in a registered namespace and whose lexical
+//     form holds a quote, backslash or line break (written unescaped),
+//   - a numeric or boolean literal written bare that would not read back as
+//     its datatype (doubles, integral decimals).
+//
+// The mapping never produces such a triple; the check makes a mistake in it
+// fail loudly instead of writing a broken dump.
+func checkTurtle(t rdf.Triple, prefix map[string]string) error {
+	if s, ok := t.Subj.(rdf.IRI); ok {
+		if s == rdfType {
+			return fmt.Errorf("exporter: rdf:type as a subject cannot be written as Turtle by knakk/rdf")
+		}
+		if err := checkIRI(s, prefix); err != nil {
+			return err
+		}
+	}
+	if err := checkIRI(t.Pred.(rdf.IRI), prefix); err != nil {
+		return err
+	}
+	switch o := t.Obj.(type) {
+	case rdf.IRI:
+		if o == rdfType {
+			return fmt.Errorf("exporter: rdf:type as an object cannot be written as Turtle by knakk/rdf")
+		}
+		return checkIRI(o, prefix)
+	case rdf.Literal:
+		return checkLiteral(o, prefix)
+	}
+	return nil
+}
+
+func checkIRI(iri rdf.IRI, prefix map[string]string) error {
+	ns, local := iri.Split()
+	if ns == "" {
+		return nil
+	}
+	if _, ok := prefix[ns]; ok && !safeLocal(local) {
+		return fmt.Errorf("exporter: IRI <%s> would be written as an invalid prefixed name", iri)
+	}
+	return nil
+}
+
+func checkLiteral(l rdf.Literal, prefix map[string]string) error {
+	s := l.String()
+	switch l.DataType {
+	case xsdString, rdfLangString:
+		return nil
+	case xsdInteger:
+		if !isInteger(s) {
+			return fmt.Errorf("exporter: %q is not an xsd:integer Turtle can write bare", s)
+		}
+		return nil
+	case xsdDecimal:
+		if !isDecimal(s) {
+			return fmt.Errorf("exporter: %q is not an xsd:decimal Turtle can write bare", s)
+		}
+		return nil
+	case xsdBoolean:
+		if s != "true" && s != "false" {
+			return fmt.Errorf("exporter: %q is not an xsd:boolean", s)
+		}
+		return nil
+	case xsdDouble:
+		return fmt.Errorf("exporter: knakk/rdf writes xsd:double %q as a decimal", s)
+	}
+	ns, _ := l.DataType.Split()
+	if _, ok := prefix[ns]; ok && strings.ContainsAny(s, "\"\\\n\r") {
+		return fmt.Errorf("exporter: literal %q with a prefixed datatype would be written unescaped", s)
+	}
+	return checkIRI(l.DataType, prefix)
+}
+
+var (
+	rdfLangString = mustIRI("http://www.w3.org/1999/02/22-rdf-syntax-ns#langString")
+	xsdDouble     = mustIRI("http://www.w3.org/2001/XMLSchema#double")
+)
+
+// safeLocal reports whether local can be written after a prefix without any
+// escaping: empty, or ASCII letters, digits, "_", "-" and "." where "-" and
+// "." are not first and "." is not last (Turtle 1.1 PN_LOCAL, which allows a
+// leading digit).
+func safeLocal(local string) bool {
+	for i := 0; i < len(local); i++ {
+		c := local[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_':
+		case c == '-' && i > 0:
+		case c == '.' && i > 0 && i < len(local)-1:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func isInteger(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func isDecimal(s string) bool {
+	ip, fp, ok := strings.Cut(s, ".")
+	if !ok || fp == "" || !isInteger(fp) || fp[0] == '+' || fp[0] == '-' {
+		return false
+	}
+	if ip == "" || ip == "+" || ip == "-" {
+		return true
+	}
+	return isInteger(ip)
+}

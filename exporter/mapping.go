@@ -1,0 +1,661 @@
+package exporter
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/knakk/rdf"
+	"golang.org/x/text/language"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
+	"github.com/annals-project/annals/histdate"
+	"github.com/annals-project/annals/resource"
+)
+
+// builder collects the triples of one record. The first error sticks; later
+// additions are ignored. Dataset reuses one builder for every record.
+type builder struct {
+	x     *Exporter
+	ts    []rdf.Triple
+	err   error
+	langs map[string]string // language tag as stored -> as written ("" = none)
+
+	keys []tripleKey // scratch space of done
+}
+
+type tripleKey struct {
+	main bool // the subject is the record's own
+	s    string
+	rank int
+	p    string
+	t    rdf.Triple
+}
+
+func (x *Exporter) newBuilder() *builder {
+	return &builder{x: x, langs: map[string]string{}}
+}
+
+func (b *builder) reset() {
+	clear(b.ts)
+	b.ts = b.ts[:0]
+	b.err = nil
+}
+
+func (b *builder) fail(format string, args ...any) {
+	if b.err == nil {
+		b.err = fmt.Errorf("exporter: "+format, args...)
+	}
+}
+
+func (b *builder) add(s rdf.Subject, p rdf.IRI, o rdf.Object) {
+	b.ts = append(b.ts, rdf.Triple{Subj: s, Pred: p, Obj: o})
+}
+
+// done returns the triples collected, grouped and in a canonical order that
+// does not depend on the order of a record's lists: the record's own subject
+// first (it is the subject of the first triple added), then the nodes of its
+// description by IRI; a subject's predicates in the order of
+// predicateOrder; a predicate's objects sorted (compareObjects); duplicates
+// removed. Turtle output then names each subject once and each predicate
+// once per subject.
+func (b *builder) done() ([]rdf.Triple, error) {
+	if b.err != nil {
+		return nil, b.err
+	}
+	if len(b.ts) == 0 {
+		return b.ts, nil
+	}
+	main := b.ts[0].Subj.String()
+	b.keys = b.keys[:0]
+	for _, t := range b.ts {
+		s := t.Subj.String()
+		p := t.Pred.String()
+		rank, ok := predicateRank[p]
+		if !ok {
+			rank = len(predicateRank)
+		}
+		b.keys = append(b.keys, tripleKey{main: s == main, s: s, rank: rank, p: p, t: t})
+	}
+	slices.SortFunc(b.keys, func(a, c tripleKey) int {
+		if a.main != c.main {
+			if a.main {
+				return -1
+			}
+			return 1
+		}
+		if r := strings.Compare(a.s, c.s); r != 0 {
+			return r
+		}
+		if r := cmp.Compare(a.rank, c.rank); r != 0 {
+			return r
+		}
+		if r := strings.Compare(a.p, c.p); r != 0 {
+			return r
+		}
+		return compareObjects(a.t.Obj, c.t.Obj)
+	})
+	out := b.ts[:0]
+	for i, k := range b.keys {
+		if i > 0 && k.s == b.keys[i-1].s && k.p == b.keys[i-1].p && compareObjects(k.t.Obj, b.keys[i-1].t.Obj) == 0 {
+			continue
+		}
+		out = append(out, k.t)
+	}
+	b.ts = out
+	return out, nil
+}
+
+// predicateOrder is the order in which a subject's predicates are written:
+// what it is, what it is called, when, where, who, then links and provenance.
+var predicateOrder = []rdf.IRI{
+	rdfType, rdfsLabel, schemaName, skosAltLabel, schemaDescription, schemaHeadline,
+	schemaPosition, rdfValue, semRoleType, annalsNameAsWritten, schemaJobTitle,
+	schemaStartDate, schemaEndDate, schemaBirthDate, schemaDeathDate, schemaFoundingDate, schemaDissolutionDate,
+	semHasBeginTimeStamp, semHasEndTimeStamp,
+	wdtPointInTime, wdtStartTime, wdtEndTime, wdtDateOfBirth, wdtDateOfDeath, wdtInception, wdtDissolved,
+	annalsStartDateValue, annalsEndDateValue,
+	wikibaseTimeValueProp, wikibasePrecision, wikibaseTimezone, wikibaseCalendar,
+	wdtLocation, schemaLocation, semHasPlace, wdtCoordinates, schemaGeo, schemaLatitude, schemaLongitude, wdtCountry, schemaMemberOf,
+	wdtParticipant, wdtSignatory, semHasActor,
+	wdtFollows, wdtFollowedBy, wdtHasCause, wdtHasEffect, wdtPartOf, schemaSuperEvent, wdtHasPart, schemaSubEvent,
+	annalsEndedBy, annalsEnds, dctermsRelation,
+	schemaImage, schemaCaption, annalsStyle, annalsCaptionYear,
+	schemaSubjectOf, schemaAbout, schemaHasPart, schemaItem, schemaText,
+	dctermsTitle, spdxChecksum, spdxAlgorithm, spdxChecksumValue, provGeneratedAtTime, provWasRevisionOf,
+	annalsUnreconciled, owlSameAs, provWasDerivedFrom,
+}
+
+var predicateRank = func() map[string]int {
+	m := make(map[string]int, len(predicateOrder))
+	for i, p := range predicateOrder {
+		if _, dup := m[p.String()]; !dup {
+			m[p.String()] = i
+		}
+	}
+	return m
+}()
+
+// compareObjects orders objects: IRIs before literals, IRIs by their string,
+// literals by language tag, then lexical form, then datatype.
+func compareObjects(a, b rdf.Object) int {
+	if r := cmp.Compare(a.Type(), b.Type()); r != 0 {
+		return r
+	}
+	al, aok := a.(rdf.Literal)
+	bl, bok := b.(rdf.Literal)
+	if aok && bok {
+		if r := strings.Compare(al.Lang(), bl.Lang()); r != 0 {
+			return r
+		}
+		if r := strings.Compare(al.String(), bl.String()); r != 0 {
+			return r
+		}
+		return strings.Compare(al.DataType.String(), bl.DataType.String())
+	}
+	return strings.Compare(a.String(), b.String())
+}
+
+// Literals.
+
+func plainLit(v string) rdf.Literal {
+	l, _ := rdf.NewLiteral(v) // a string never fails
+	return l
+}
+
+func typedLit(v string, dt rdf.IRI) rdf.Literal { return rdf.NewTypedLiteral(v, dt) }
+
+// langLit makes a language-tagged literal from a tag known to be one
+// knakk/rdf accepts.
+func langLit(v, tag string) rdf.Literal {
+	l, err := rdf.NewLangLiteral(v, tag)
+	if err != nil {
+		panic("exporter: " + err.Error())
+	}
+	return l
+}
+
+// text adds s p "v" when v is not empty.
+func (b *builder) text(s rdf.Subject, p rdf.IRI, v string) {
+	if v != "" {
+		b.add(s, p, plainLit(v))
+	}
+}
+
+// english adds s p "v"@en when v is not empty.
+func (b *builder) english(s rdf.Subject, p rdf.IRI, v string) {
+	if v != "" {
+		b.add(s, p, langLit(v, "en"))
+	}
+}
+
+// label adds s p "value"@tag for each predicate, when value is not empty.
+func (b *builder) label(s rdf.Subject, l *annalsv1.Label, preds ...rdf.IRI) {
+	if l.GetValue() == "" {
+		return
+	}
+	lit := b.langLiteral(l.GetValue(), l.GetLanguage())
+	for _, p := range preds {
+		b.add(s, p, lit)
+	}
+}
+
+// langLiteral returns v tagged with tag, normalised to its canonical BCP 47
+// form ("ZH-hant-tw" -> "zh-Hant-TW"). A tag that is empty or not BCP 47
+// gives a plain string: the text is kept, the unusable tag dropped.
+//
+// knakk/rdf's NewLangLiteral rejects valid tags with more than one hyphen
+// ("zh-Hant-TW"); for those the literal is made by knakk/rdf's own N-Triples
+// decoder, which accepts them, and checked to hold v and the tag unchanged.
+// Should that fail, the tag is shortened subtag by subtag until accepted.
+func (b *builder) langLiteral(v, tag string) rdf.Literal {
+	norm, ok := b.langs[tag]
+	if !ok {
+		norm = normaliseLang(tag)
+		b.langs[tag] = norm
+	}
+	if norm == "" {
+		return plainLit(v)
+	}
+	if l, err := rdf.NewLangLiteral(v, norm); err == nil {
+		return l
+	}
+	line := "<urn:x:s> <urn:x:p> " + plainLit(v).Serialize(rdf.NTriples) + "@" + norm + " .\n"
+	if t, err := rdf.NewTripleDecoder(strings.NewReader(line), rdf.NTriples).Decode(); err == nil {
+		if l, ok := t.Obj.(rdf.Literal); ok && l.String() == v && l.Lang() == norm {
+			return l
+		}
+	}
+	for t := norm; ; {
+		i := strings.LastIndexByte(t, '-')
+		if i < 0 {
+			return plainLit(v)
+		}
+		t = t[:i]
+		if l, err := rdf.NewLangLiteral(v, t); err == nil {
+			return l
+		}
+	}
+}
+
+// normaliseLang returns the canonical form of a BCP 47 tag, or "" if tag is
+// empty or not well-formed.
+func normaliseLang(tag string) string {
+	tag = strings.TrimSpace(tag)
+	if tag == "" {
+		return ""
+	}
+	t, err := language.Parse(tag)
+	if err != nil {
+		return ""
+	}
+	s := t.String()
+	if s == "und" && !strings.EqualFold(tag, "und") {
+		return ""
+	}
+	// The Turtle and N-Triples LANGTAG production: letters, then "-" and
+	// letters or digits.
+	for i, part := range strings.Split(s, "-") {
+		if part == "" {
+			return ""
+		}
+		for _, c := range part {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+				return ""
+			}
+		}
+	}
+	return s
+}
+
+// decimal writes v as an xsd:decimal that Turtle reads back as one: always
+// with a decimal point, never an exponent.
+func decimal(v float64) rdf.Literal {
+	s := strconv.FormatFloat(v, 'f', -1, 64)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return typedLit(s, xsdDecimal)
+}
+
+func integer(v int64) rdf.Literal { return typedLit(strconv.FormatInt(v, 10), xsdInteger) }
+
+func timestamp(ts *timestamppb.Timestamp) rdf.Literal {
+	return typedLit(ts.AsTime().UTC().Format(time.RFC3339Nano), xsdDateTime)
+}
+
+// IRIs.
+
+// iri returns the IRI of the record with the given (well-formed) name.
+func (x *Exporter) iri(name string) rdf.IRI {
+	return mustIRI(x.base + "/" + name)
+}
+
+// self returns the IRI of the record being mapped, which must be named in
+// collection k; a malformed name fails the record.
+func (b *builder) self(k resource.Kind, name string) (rdf.IRI, bool) {
+	if _, err := resource.ParseKind(name, k); err != nil {
+		b.fail("record %q: %w", name, err)
+		return rdf.IRI{}, false
+	}
+	return b.x.iri(name), true
+}
+
+// ref returns the IRI of another record, named in a field of the one being mapped.
+func (b *builder) ref(from string, k resource.Kind, name string) (rdf.IRI, bool) {
+	if _, err := resource.ParseKind(name, k); err != nil {
+		b.fail("record %q: reference: %w", from, err)
+		return rdf.IRI{}, false
+	}
+	return b.x.iri(name), true
+}
+
+// hash returns {subject}#{fragment}, the IRI of a node that belongs to the
+// subject's description (a role, a date value, a section).
+func hash(s rdf.IRI, fragment string) rdf.IRI { return mustIRI(s.String() + "#" + fragment) }
+
+// Shared parts.
+
+// labels adds rdfs:label and schema:name for every label, skos:altLabel for every alias.
+func (b *builder) labels(s rdf.IRI, labels, aliases []*annalsv1.Label) {
+	for _, l := range labels {
+		b.label(s, l, rdfsLabel, schemaName)
+	}
+	for _, l := range aliases {
+		b.label(s, l, skosAltLabel)
+	}
+}
+
+// sameAs adds owl:sameAs wd:{id} when the record has a Wikidata id.
+func (b *builder) sameAs(s rdf.IRI, name, id string) {
+	if id == "" {
+		return
+	}
+	if !validQID(id) {
+		b.fail("record %q: malformed Wikidata id %q", name, id)
+		return
+	}
+	b.add(s, owlSameAs, wikidataEntity(id))
+}
+
+// derivedFrom adds prov:wasDerivedFrom for each source.
+func (b *builder) derivedFrom(s rdf.IRI, name string, sources []string) {
+	for _, src := range sources {
+		if o, ok := b.ref(name, resource.Sources, src); ok {
+			b.add(s, provWasDerivedFrom, o)
+		}
+	}
+}
+
+// date adds the triples of one date: d as an XSD literal typed by
+// precision (xsd:date, xsd:gYearMonth, xsd:gYear) with each of typed, the
+// Wikidata-style xsd:dateTime with wd, and the annals:startDateValue or
+// annals:endDateValue node that carries precision and calendar.
+func (b *builder) date(s rdf.IRI, name, field string, d *annalsv1.HistoricalDate, typed []rdf.IRI, wd rdf.IRI, end bool) {
+	if fe := histdate.Validate(d); fe != nil {
+		b.fail("record %q: %s: %v", name, field, fe)
+		return
+	}
+	lex, dt := histdate.XSD(d)
+	var dtIRI rdf.IRI
+	switch dt {
+	case "date":
+		dtIRI = xsdDate
+	case "gYearMonth":
+		dtIRI = xsdGYearMonth
+	default:
+		dtIRI = xsdGYear
+	}
+	for _, p := range typed {
+		b.add(s, p, typedLit(lex, dtIRI))
+	}
+	dateTime := typedLit(histdate.DateTime(d), xsdDateTime)
+	if wd != (rdf.IRI{}) {
+		b.add(s, wd, dateTime)
+	}
+	valueProp, frag := annalsStartDateValue, "start-date"
+	if end {
+		valueProp, frag = annalsEndDateValue, "end-date"
+	}
+	v := hash(s, frag)
+	b.add(s, valueProp, v)
+	b.add(v, rdfType, wikibaseTimeValue)
+	b.add(v, wikibaseTimeValueProp, dateTime)
+	b.add(v, wikibasePrecision, integer(int64(d.GetPrecision())))
+	b.add(v, wikibaseTimezone, integer(0))
+	cal := wdGregorian
+	if d.GetCalendar() == annalsv1.Calendar_CALENDAR_JULIAN {
+		cal = wdJulian
+	}
+	b.add(v, wikibaseCalendar, cal)
+	b.add(v, rdfsLabel, langLit(histdate.String(d), "en"))
+}
+
+// Events.
+
+func (b *builder) event(e *annalsv1.Event) {
+	name := e.GetName()
+	s, ok := b.self(resource.Events, name)
+	if !ok {
+		return
+	}
+	b.add(s, rdfType, schemaEvent)
+	b.add(s, rdfType, semEvent)
+	b.labels(s, e.GetLabels(), nil)
+	b.english(s, schemaDescription, e.GetSummary())
+
+	// Dates.
+	if e.GetDate() == nil {
+		b.fail("record %q: date: an event needs a date", name)
+		return
+	}
+	if e.GetEndDate() == nil {
+		b.date(s, name, "date", e.GetDate(), []rdf.IRI{schemaStartDate, semHasBeginTimeStamp, semHasEndTimeStamp}, wdtPointInTime, false)
+	} else {
+		b.date(s, name, "date", e.GetDate(), []rdf.IRI{schemaStartDate, semHasBeginTimeStamp}, wdtStartTime, false)
+		b.date(s, name, "end_date", e.GetEndDate(), []rdf.IRI{schemaEndDate, semHasEndTimeStamp}, wdtEndTime, true)
+	}
+
+	// Places.
+	for _, p := range e.GetPlaces() {
+		if o, ok := b.ref(name, resource.Places, p); ok {
+			b.add(s, wdtLocation, o)
+			b.add(s, schemaLocation, o)
+			b.add(s, semHasPlace, o)
+		}
+	}
+
+	// Participants.
+	for _, p := range e.GetParticipants() {
+		a, ok := b.ref(name, resource.Actors, p.GetActor())
+		if !ok {
+			continue
+		}
+		actorID, _ := resource.ParseKind(p.GetActor(), resource.Actors)
+		rt, ok := roleTypes[int32(p.GetRole())]
+		if !ok {
+			rt = roleTypes[0]
+		}
+		b.add(s, wdtParticipant, a)
+		if p.GetRole() == annalsv1.ParticipantRole_PARTICIPANT_ROLE_SIGNATORY {
+			b.add(s, wdtSignatory, a)
+		}
+		b.add(s, semHasActor, a)
+		role := hash(s, "role-"+rt.slug+"-"+actorID)
+		b.add(s, semHasActor, role)
+		b.add(role, rdfType, semRole)
+		b.add(role, rdfValue, a)
+		b.add(role, semRoleType, rt.iri)
+		b.text(role, schemaDescription, p.GetDescription())
+		b.text(role, annalsNameAsWritten, p.GetDisplayName())
+	}
+
+	// Related events.
+	for _, r := range e.GetRelations() {
+		o, ok := b.ref(name, resource.Events, r.GetEvent())
+		if !ok {
+			continue
+		}
+		switch r.GetType() {
+		case annalsv1.RelationType_RELATION_TYPE_FOLLOWS:
+			b.add(s, wdtFollows, o)
+		case annalsv1.RelationType_RELATION_TYPE_FOLLOWED_BY:
+			b.add(s, wdtFollowedBy, o)
+		case annalsv1.RelationType_RELATION_TYPE_HAS_CAUSE:
+			b.add(s, wdtHasCause, o)
+		case annalsv1.RelationType_RELATION_TYPE_HAS_EFFECT:
+			b.add(s, wdtHasEffect, o)
+		case annalsv1.RelationType_RELATION_TYPE_PART_OF:
+			b.add(s, wdtPartOf, o)
+			b.add(s, schemaSuperEvent, o)
+		case annalsv1.RelationType_RELATION_TYPE_HAS_PART:
+			b.add(s, wdtHasPart, o)
+			b.add(s, schemaSubEvent, o)
+		case annalsv1.RelationType_RELATION_TYPE_ENDED_BY:
+			b.add(s, annalsEndedBy, o)
+		case annalsv1.RelationType_RELATION_TYPE_ENDS:
+			b.add(s, annalsEnds, o)
+		default:
+			b.add(s, dctermsRelation, o)
+		}
+	}
+
+	// Illustration.
+	if il := e.GetIllustration(); il != nil && (il.GetCaption() != "" || il.GetStyle() != "" || il.GetYear() != 0) {
+		img := hash(s, "illustration")
+		b.add(s, schemaImage, img)
+		b.add(img, rdfType, schemaImageObject)
+		b.text(img, schemaCaption, il.GetCaption())
+		b.text(img, annalsStyle, il.GetStyle())
+		if y := il.GetYear(); y != 0 {
+			lex, _ := histdate.XSD(&annalsv1.HistoricalDate{Year: y, Precision: annalsv1.DatePrecision_DATE_PRECISION_YEAR})
+			b.add(img, annalsCaptionYear, typedLit(lex, xsdGYear))
+		}
+	}
+
+	// Article.
+	if len(e.GetArticle()) > 0 {
+		art := hash(s, "article")
+		b.add(s, schemaSubjectOf, art)
+		b.add(art, rdfType, schemaArticle)
+		b.add(art, schemaAbout, s)
+		for i, sec := range e.GetArticle() {
+			n := strconv.Itoa(i + 1)
+			sn := hash(s, "section-"+n)
+			b.add(art, schemaHasPart, sn)
+			b.add(sn, rdfType, annalsArticleSection)
+			b.add(sn, schemaPosition, integer(int64(i+1)))
+			b.text(sn, schemaHeadline, sec.GetHeading())
+			b.text(sn, schemaText, strings.Join(sec.GetParagraphs(), "\n\n"))
+			for j, it := range sec.GetItems() {
+				in := hash(s, "section-"+n+"-item-"+strconv.Itoa(j+1))
+				b.add(sn, schemaHasPart, in)
+				b.add(in, rdfType, schemaListItem)
+				b.add(in, schemaPosition, integer(int64(j+1)))
+				b.text(in, schemaName, it.GetTerm())
+				b.text(in, schemaDescription, it.GetText())
+				if it.GetActor() != "" {
+					if a, ok := b.ref(name, resource.Actors, it.GetActor()); ok {
+						b.add(in, schemaItem, a)
+					}
+				}
+			}
+		}
+	}
+
+	b.sameAs(s, name, e.GetWikidataId())
+	b.derivedFrom(s, name, e.GetSources())
+}
+
+// Actors.
+
+func (b *builder) actor(a *annalsv1.Actor) {
+	name := a.GetName()
+	s, ok := b.self(resource.Actors, name)
+	if !ok {
+		return
+	}
+	person := a.GetKind() == annalsv1.ActorKind_ACTOR_KIND_PERSON
+	switch a.GetKind() {
+	case annalsv1.ActorKind_ACTOR_KIND_PERSON:
+		b.add(s, rdfType, schemaPerson)
+	case annalsv1.ActorKind_ACTOR_KIND_STATE, annalsv1.ActorKind_ACTOR_KIND_GOVERNMENT,
+		annalsv1.ActorKind_ACTOR_KIND_ORGANIZATION, annalsv1.ActorKind_ACTOR_KIND_GROUP:
+		b.add(s, rdfType, schemaOrganization)
+	}
+	b.add(s, rdfType, semActor)
+	b.labels(s, a.GetLabels(), a.GetAliases())
+	b.english(s, schemaDescription, a.GetDescription())
+
+	var startP, endP []rdf.IRI
+	var startWD, endWD rdf.IRI
+	switch {
+	case person:
+		startP, endP, startWD, endWD = []rdf.IRI{schemaBirthDate}, []rdf.IRI{schemaDeathDate}, wdtDateOfBirth, wdtDateOfDeath
+	case a.GetKind() != annalsv1.ActorKind_ACTOR_KIND_UNSPECIFIED:
+		startP, endP, startWD, endWD = []rdf.IRI{schemaFoundingDate}, []rdf.IRI{schemaDissolutionDate}, wdtInception, wdtDissolved
+	}
+	if d := a.GetStartDate(); d != nil {
+		b.date(s, name, "start_date", d, startP, startWD, false)
+	}
+	if d := a.GetEndDate(); d != nil {
+		b.date(s, name, "end_date", d, endP, endWD, true)
+	}
+	for _, p := range a.GetPositions() {
+		b.text(s, schemaJobTitle, p)
+	}
+	if st := a.GetState(); st != "" {
+		if o, ok := b.ref(name, resource.Actors, st); ok {
+			b.add(s, schemaMemberOf, o)
+			if !person {
+				b.add(s, wdtCountry, o)
+			}
+		}
+	}
+	if a.GetUnreconciled() {
+		b.add(s, annalsUnreconciled, typedLit("true", xsdBoolean))
+	}
+	b.sameAs(s, name, a.GetWikidataId())
+	b.derivedFrom(s, name, a.GetSources())
+}
+
+// Places.
+
+func (b *builder) place(p *annalsv1.Place) {
+	name := p.GetName()
+	s, ok := b.self(resource.Places, name)
+	if !ok {
+		return
+	}
+	b.add(s, rdfType, schemaPlace)
+	b.add(s, rdfType, semPlace)
+	b.labels(s, p.GetLabels(), p.GetAliases())
+	b.english(s, schemaDescription, p.GetDescription())
+	if c := p.GetCoordinates(); c != nil {
+		lat, lon := c.GetLatitude(), c.GetLongitude()
+		if math.IsNaN(lat) || math.IsNaN(lon) || math.Abs(lat) > 90 || math.Abs(lon) > 180 {
+			b.fail("record %q: coordinates (%v, %v) are not on Earth", name, lat, lon)
+			return
+		}
+		lat, lon = lat+0, lon+0 // no negative zero
+		b.add(s, wdtCoordinates, typedLit("Point("+decimal(lon).String()+" "+decimal(lat).String()+")", geoWKTLiteral))
+		g := hash(s, "geo")
+		b.add(s, schemaGeo, g)
+		b.add(g, rdfType, schemaGeoCoordinates)
+		b.add(g, schemaLatitude, decimal(lat))
+		b.add(g, schemaLongitude, decimal(lon))
+	}
+	if c := p.GetCountry(); c != "" {
+		if o, ok := b.ref(name, resource.Actors, c); ok {
+			b.add(s, wdtCountry, o)
+		}
+	}
+	if p.GetUnreconciled() {
+		b.add(s, annalsUnreconciled, typedLit("true", xsdBoolean))
+	}
+	b.sameAs(s, name, p.GetWikidataId())
+	b.derivedFrom(s, name, p.GetSources())
+}
+
+// Sources.
+
+func (b *builder) source(src *annalsv1.Source) {
+	name := src.GetName()
+	s, ok := b.self(resource.Sources, name)
+	if !ok {
+		return
+	}
+	b.add(s, rdfType, provEntity)
+	b.add(s, rdfType, schemaCreativeWork)
+	b.text(s, dctermsTitle, src.GetTitle())
+	if h := src.GetSha256(); h != "" {
+		if len(h) != 64 || strings.Trim(h, "0123456789abcdef") != "" {
+			b.fail("record %q: sha256 %q is not 64 lower-case hex digits", name, h)
+			return
+		}
+		c := hash(s, "checksum")
+		b.add(s, spdxChecksum, c)
+		b.add(c, rdfType, spdxChecksumClass)
+		b.add(c, spdxAlgorithm, spdxAlgorithSHA256)
+		b.add(c, spdxChecksumValue, typedLit(h, xsdHexBinary))
+	}
+	if ts := src.GetImportTime(); ts != nil {
+		b.add(s, provGeneratedAtTime, timestamp(ts))
+	}
+	if ev := src.GetEvent(); ev != "" {
+		if o, ok := b.ref(name, resource.Events, ev); ok {
+			b.add(s, schemaAbout, o)
+		}
+	}
+	if prev := src.GetPreviousRevision(); prev != "" {
+		if o, ok := b.ref(name, resource.Sources, prev); ok {
+			b.add(s, provWasRevisionOf, o)
+		}
+	}
+	b.text(s, schemaText, src.GetText())
+}
