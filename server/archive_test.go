@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -630,6 +631,15 @@ func TestStoreFailures(t *testing.T) {
 				}
 				if tt.store.err != nil && !strings.Contains(logs, "disk I/O error") {
 					t.Errorf("the error's detail is not in the log:\n%s", logs)
+				}
+				var id string
+				for _, d := range status.Convert(err).Details() {
+					if ri, ok := d.(*errdetails.RequestInfo); ok {
+						id = ri.GetRequestId()
+					}
+				}
+				if want := "req-" + strings.ReplaceAll(tt.name, " ", "-"); id != want {
+					t.Errorf("RequestInfo.request_id = %q, want %q", id, want)
 				}
 			}
 			for _, leak := range []string{"goroutine", ".go:", "sqlite", "SELECT", "/var/lib", "nil map"} {

@@ -208,9 +208,19 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) *status.Status {
 
 	case errors.Is(err, errPanic):
 		// Already logged with its stack by the recovery handler.
-		return withDetails(codes.Internal, "internal error", ReasonInternal, nil)
+		return internal(ctx)
 	}
 	log.LogAttrs(ctx, slog.LevelError, "internal error", requestAttrs(ctx, slog.String("error", err.Error()))...)
+	return internal(ctx)
+}
+
+// internal is the status of every failure of the server's own: a generic
+// message, and the request id (google.rpc.RequestInfo) that finds the detail
+// in the log.
+func internal(ctx context.Context) *status.Status {
+	if id := requestID(ctx); id != "" {
+		return withDetails(codes.Internal, "internal error", ReasonInternal, nil, &errdetails.RequestInfo{RequestId: id})
+	}
 	return withDetails(codes.Internal, "internal error", ReasonInternal, nil)
 }
 

@@ -73,7 +73,7 @@ func (c *checker) name(field, name string, k resource.Kind, required bool) {
 	case !strings.Contains(name, "/"):
 		c.add(field, "malformed resource name %q; want %q", clip(name), want)
 	case err != nil:
-		c.add(field, "%s", strings.Replace(err.Error(), resource.ErrMalformed.Error(), "malformed resource name", 1))
+		c.add(field, "%s", err.Error())
 	}
 }
 
