@@ -36,7 +36,7 @@ func isHeading(line string) bool {
 	if t == "" || isBullet(line) || utf8.RuneCountInString(t) > maxHeadingRunes || len(strings.Fields(t)) > maxHeadingWords {
 		return false
 	}
-	r, _ := utf8.DecodeLastRuneInString(t)
+	r, _ := utf8.DecodeLastRuneInString(strings.TrimRight(t, "\"'”’)]»"))
 	return !strings.ContainsRune(".,;!", r)
 }
 

@@ -45,6 +45,8 @@ Weavers, potters and smiths set out their stalls in rows.
 Later Fairs
 
 The fair was held every year after.
+
+"We will meet again next year."
 `
 
 // docMonth is known to the month and has a caption without a year-free style.

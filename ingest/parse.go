@@ -45,7 +45,9 @@ import (
 // and carry only what the document says (label, kind, a place's country);
 // Reconcile replaces them with existing records where the names match.
 // References between the records (participants, places, a place's country,
-// list items) use the provisional names.
+// list items) use the provisional names. Every participant's display_name
+// is the name as written; Reconcile clears it where it equals the label of
+// the record the name resolves to, as the proto asks.
 type Document struct {
 	// Source is the document itself: title, filename, NFC text, SHA-256 and
 	// the name "sources/" + the first 16 hex digits of the SHA-256.

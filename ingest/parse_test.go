@@ -118,7 +118,7 @@ type summary struct {
 	places       []string // "name country"
 	participants []string // "actor ROLE display"
 	actors       []string // "name KIND"
-	headings     []string
+	headings     []string // "heading (paragraphs/items)"
 	items        []string // "term|text|actor"
 	illustration string   // "style|year"
 }
@@ -135,7 +135,7 @@ func summarise(d *Document) summary {
 		s.actors = append(s.actors, a.Name+" "+strings.TrimPrefix(a.Kind.String(), "ACTOR_KIND_"))
 	}
 	for _, sec := range d.Event.Article {
-		s.headings = append(s.headings, sec.Heading)
+		s.headings = append(s.headings, fmt.Sprintf("%s (%d/%d)", sec.Heading, len(sec.Paragraphs), len(sec.Items)))
 		for _, it := range sec.Items {
 			s.items = append(s.items, it.Term+"|"+it.Text+"|"+it.Actor)
 		}
@@ -174,7 +174,7 @@ func TestParseDocuments(t *testing.T) {
 					"actors/titus-albus PERSON",
 					"actors/livia-orra PERSON",
 				},
-				headings: []string{"", "The Quarrel", "Key People"},
+				headings: []string{" (1/0)", "The Quarrel (1/0)", "Key People (0/3)"},
 				items: []string{
 					"Marcus Verus|The elder who signed the accord for the city.|actors/marcus-verus",
 					"General Titus Albus|Commander of the harbour watch, who represented the guild at the meeting.|actors/titus-albus",
@@ -193,7 +193,7 @@ func TestParseDocuments(t *testing.T) {
 				places:       []string{"places/ashford-green actors/kingdom-of-wessel"},
 				participants: []string{"actors/kingdom-of-wessel PARTY Kingdom of Wessel"},
 				actors:       []string{"actors/kingdom-of-wessel STATE"},
-				headings:     []string{"", "Stalls and Trades", "Later Fairs"},
+				headings:     []string{" (1/0)", "Stalls and Trades (1/0)", "Later Fairs (2/0)"},
 			},
 		},
 		{
@@ -216,7 +216,7 @@ func TestParseDocuments(t *testing.T) {
 					"actors/anne-pell PERSON",
 					"actors/tom-reed PERSON",
 				},
-				headings: []string{"Terms", "Key figures"},
+				headings: []string{"Terms (1/2)", "Key figures (0/2)"},
 				items: []string{
 					"Upkeep|paid in equal halves.|",
 					"Tolls|none.|",
