@@ -126,8 +126,10 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) *status.Status {
 	if err == nil {
 		return nil
 	}
-	if s, ok := status.FromError(err); ok {
-		return s
+	// Only a status itself passes through: status.FromError would also accept
+	// an error wrapping one, with the wrapper's text in the message.
+	if se, ok := err.(interface{ GRPCStatus() *status.Status }); ok {
+		return se.GRPCStatus()
 	}
 	var (
 		bad   *badRequestError
@@ -176,12 +178,11 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) *status.Status {
 		if perr.File != "" {
 			md["file"] = perr.File
 		}
-		reason := ReasonInvalidDocument
+		reason, msg := ReasonInvalidDocument, "the document is not in the seed format: "+desc
 		if errors.Is(err, ingest.ErrTooLarge) {
-			reason = ReasonDocumentTooLarge
+			reason, msg = ReasonDocumentTooLarge, "the document is too large: "+desc
 		}
-		return withDetails(codes.InvalidArgument, "the document is not in the seed format: "+desc, reason, md,
-			badRequest(fieldViolation{"text", desc}))
+		return withDetails(codes.InvalidArgument, msg, reason, md, badRequest(fieldViolation{"text", desc}))
 	case errors.Is(err, ingest.ErrTooLarge):
 		desc := fmt.Sprintf("the document is larger than %d bytes", ingest.MaxDocumentBytes)
 		return withDetails(codes.InvalidArgument, desc, ReasonDocumentTooLarge, nil, badRequest(fieldViolation{"text", desc}))

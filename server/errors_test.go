@@ -77,6 +77,10 @@ func TestToStatus(t *testing.T) {
 	if toStatus(t.Context(), slog.New(slog.DiscardHandler), nil) != nil {
 		t.Error("toStatus(nil) is not nil")
 	}
+	wrapped := fmt.Errorf("remote backend at 10.0.0.7: %w", status.Error(codes.NotFound, "x"))
+	if got := toStatus(t.Context(), slog.New(slog.DiscardHandler), wrapped); got.Code() != codes.Internal || strings.Contains(got.Message(), "10.0.0.7") {
+		t.Errorf("a wrapped status became %v, want Internal without the wrapper's text", got)
+	}
 	own := status.Error(codes.NotFound, "unknown service")
 	if got := toStatus(t.Context(), slog.New(slog.DiscardHandler), own); got.Code() != codes.NotFound || got.Message() != "unknown service" {
 		t.Errorf("a status passed through as %v", got)
