@@ -49,7 +49,7 @@ func Import(ctx context.Context, st store.Store, filename string, text []byte, o
 
 // compare says, record by record, what writing b to r would do: CREATED for
 // a record r does not have, UNCHANGED for one equal to the stored record
-// (ignoring output-only fields), UPDATED otherwise. Changes are sorted by name.
+// (ignoring output-only fields), UPDATED otherwise.
 func compare(ctx context.Context, r store.Reader, b *store.Batch) ([]store.Change, error) {
 	var all []store.Change
 	for _, f := range []func() ([]store.Change, error){
@@ -64,7 +64,6 @@ func compare(ctx context.Context, r store.Reader, b *store.Batch) ([]store.Chang
 		}
 		all = append(all, changes...)
 	}
-	slices.SortFunc(all, func(a, b store.Change) int { return strings.Compare(a.Name, b.Name) })
 	return all, nil
 }
 

@@ -130,7 +130,9 @@ func reconcile(ctx context.Context, doc *Document, r store.Reader, now time.Time
 	if err != nil {
 		return nil, nil, fmt.Errorf("reconcile %s: %w", doc.Source.Name, err)
 	}
-	if src == nil {
+	if src != nil {
+		clearOutputOnly(src)
+	} else {
 		src = proto.Clone(doc.Source).(*annalsv1.Source)
 		src.ImportTime = timestamppb.New(now)
 		if stored != nil {
@@ -144,19 +146,6 @@ func reconcile(ctx context.Context, doc *Document, r store.Reader, now time.Time
 	}
 	b.Sources = []*annalsv1.Source{src}
 	b.Events = []*annalsv1.Event{mergeEvent(ev, stored, doc.Source.Name)}
-
-	for _, m := range b.Sources {
-		clearOutputOnly(m)
-	}
-	for _, m := range b.Events {
-		clearOutputOnly(m)
-	}
-	for _, m := range b.Actors {
-		clearOutputOnly(m)
-	}
-	for _, m := range b.Places {
-		clearOutputOnly(m)
-	}
 	return b, rc.warnings, nil
 }
 
@@ -283,7 +272,7 @@ func (rc *reconciler) actor(a *annalsv1.Actor) (*annalsv1.Actor, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reconcile %s: %w", name, err)
 		}
-		rec = proto.Clone(rec).(*annalsv1.Actor)
+		clearOutputOnly(rec)
 		rec.Sources = addSource(rec.Sources, rc.src)
 		if rec.Unreconciled {
 			rc.warnf("%q is %s, which is not reconciled yet", label, rec.Name)
@@ -312,7 +301,7 @@ func (rc *reconciler) place(prov *annalsv1.Place) (*annalsv1.Place, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reconcile %s: %w", name, err)
 		}
-		rec = proto.Clone(rec).(*annalsv1.Place)
+		clearOutputOnly(rec)
 		rec.Sources = addSource(rec.Sources, rc.src)
 		if rec.Unreconciled {
 			rc.warnf("%q is %s, which is not reconciled yet", label, rec.Name)
