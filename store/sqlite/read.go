@@ -168,7 +168,8 @@ func eventQuery(f store.EventFilter, hasAfter bool, afterKey int64, afterName st
 }
 
 // ListEvents returns the events that match f, ordered by the first day of
-// their span and then by name, a page at a time.
+// their span and then by name, a page at a time. An event's actors are the
+// actors of its participants; its places are its places field.
 func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, p store.Page) (store.Result[*annalsv1.Event], error) {
 	var res store.Result[*annalsv1.Event]
 	fp := eventFingerprint(f)
@@ -216,7 +217,9 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, p store.Pag
 }
 
 // ExplainListEvents returns SQLite's plan (EXPLAIN QUERY PLAN) for the query
-// ListEvents runs for f, one step a line, indented under its parent step.
+// ListEvents runs for f when asked for a page after the first, one step a
+// line, indented under its parent step. Tests use it to show that each filter
+// is served by an index.
 func (s *Store) ExplainListEvents(ctx context.Context, f store.EventFilter) (string, error) {
 	q, args, err := eventQuery(f, true, 0, "events/x", defaultLimit+1)
 	if err != nil {

@@ -114,32 +114,53 @@ CREATE VIRTUAL TABLE places_fts USING fts5(
 var schemaVersion = len(migrations)
 
 // migrate creates or upgrades the schema on the writer connection, one
-// transaction per step.
+// transaction per step. Each step reads the version inside its (immediate)
+// transaction, so two processes opening a new file at once do not both
+// create the schema.
 func migrate(ctx context.Context, db *sql.DB) error {
+	for {
+		done, err := migrateStep(ctx, db)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// migrateStep applies the next migration, if any, and reports whether the
+// schema is up to date.
+func migrateStep(ctx context.Context, db *sql.DB) (done bool, err error) {
 	var v int
+	// Reading needs no transaction: a current schema is the common case, and
+	// a read-only database must open.
 	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
+		return false, fmt.Errorf("read schema version: %w", err)
 	}
-	if v > schemaVersion {
-		return fmt.Errorf("database schema version %d is newer than this program understands (%d)", v, schemaVersion)
+	switch {
+	case v > schemaVersion:
+		return false, fmt.Errorf("database schema version %d is newer than this program understands (%d)", v, schemaVersion)
+	case v == schemaVersion:
+		return true, nil
 	}
-	for ; v < schemaVersion; v++ {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return writeErr("migrate schema", err)
-		}
-		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
-			tx.Rollback()
-			return writeErr(fmt.Sprintf("migrate schema to version %d", v+1), err)
-		}
-		// PRAGMA takes no parameters; v+1 is an integer we control.
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
-			tx.Rollback()
-			return writeErr("set schema version", err)
-		}
-		if err := tx.Commit(); err != nil {
-			return writeErr("migrate schema", err)
-		}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, writeErr("migrate schema", err)
 	}
-	return nil
+	defer tx.Rollback()
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return false, fmt.Errorf("read schema version: %w", err)
+	}
+	if v >= schemaVersion {
+		return false, nil // another process migrated first; look again
+	}
+	if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+		return false, writeErr(fmt.Sprintf("migrate schema to version %d", v+1), err)
+	}
+	// PRAGMA takes no parameters; v+1 is an integer we control.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+		return false, writeErr("set schema version", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, writeErr("migrate schema", err)
+	}
+	return false, nil
 }
