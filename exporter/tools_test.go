@@ -128,9 +128,9 @@ type rdfcheckResult struct {
 	Oxigraph int64 `json:"oxigraph"`
 	N3       int64 `json:"n3"`
 	Queries  []struct {
-		Query   string     `json:"query"`
-		Boolean *bool      `json:"boolean"`
-		Vars    []string   `json:"vars"`
+		Query   string      `json:"query"`
+		Boolean *bool       `json:"boolean"`
+		Vars    []string    `json:"vars"`
 		Rows    [][]*string `json:"rows"`
 	} `json:"queries"`
 }
