@@ -325,3 +325,27 @@ func FuzzDecodeCursor(f *testing.F) {
 		}
 	})
 }
+
+// TestConcurrentOpen opens one new file from several stores at once, as
+// several processes might: the schema is created once.
+func TestConcurrentOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.db")
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() {
+			s, err := Open(t.Context(), path, nil)
+			if err == nil {
+				err = s.SetMeta(t.Context(), fmt.Sprint("k", i), "v")
+				s.Close()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("Open %d: %v", i, err)
+		}
+	}
+}
