@@ -155,13 +155,69 @@ func (x *Exporter) Dataset(ctx context.Context, r store.Reader, w io.Writer, f F
 	if err := enc.encode(x.header(nil)); err != nil {
 		return 0, err
 	}
+	example, hasExample, err := x.records(ctx, r, enc, progress)
+	if err != nil {
+		return enc.n, err
+	}
+	if err := x.finish(ctx, r, enc, example, hasExample); err != nil {
+		return enc.n, err
+	}
+	if progress != nil {
+		progress(enc.n)
+	}
+	return enc.n, nil
+}
+
+// Description writes the VoID/DCAT description of the dataset alone: the
+// triples that end a dump written now, with the same void:triples count. It
+// finds the count by mapping the whole archive without writing it, so it
+// costs about as much as a dump.
+func (x *Exporter) Description(ctx context.Context, r store.Reader, w io.Writer, f Format) error {
+	probe, err := x.newEncoder(io.Discard, f)
+	if err != nil {
+		return err
+	}
+	if err := probe.encode(x.header(nil)); err != nil {
+		return err
+	}
+	example, hasExample, err := x.records(ctx, r, probe, nil)
+	if err != nil {
+		return err
+	}
+	st, err := r.Stats(ctx)
+	if err != nil {
+		return fmt.Errorf("exporter: dataset: %w", err)
+	}
+	b := x.newBuilder()
+	x.describeDataset(b, st, probe, example, hasExample)
+	ts, err := b.done()
+	if err != nil {
+		return err
+	}
+	enc, err := x.newEncoder(w, f)
+	if err != nil {
+		return err
+	}
+	if err := enc.encode(x.header(ts)); err != nil {
+		return err
+	}
+	if err := enc.encode(ts); err != nil {
+		return err
+	}
+	return enc.close()
+}
+
+// records writes every event, actor, place and source to enc, each
+// collection in name order, and returns the first resource's IRI as the
+// dataset's example resource.
+func (x *Exporter) records(ctx context.Context, r store.Reader, enc *encoder, progress func(triples int64)) (rdf.IRI, bool, error) {
 	b := x.newBuilder()
 	var (
 		example    rdf.IRI
 		hasExample bool
 		reported   int64
 	)
-	write := func(kind resource.Kind, name string) error {
+	write := func(name string) error {
 		ts, err := b.done()
 		if err != nil {
 			return err
@@ -178,40 +234,45 @@ func (x *Exporter) Dataset(ctx context.Context, r store.Reader, w io.Writer, f F
 		}
 		return ctx.Err()
 	}
-	err = r.WalkEvents(ctx, func(e *annalsv1.Event) error {
+	err := r.WalkEvents(ctx, func(e *annalsv1.Event) error {
 		b.reset()
 		b.event(e)
-		return write(resource.Events, e.GetName())
+		return write(e.GetName())
 	})
 	if err == nil {
 		err = r.WalkActors(ctx, func(a *annalsv1.Actor) error {
 			b.reset()
 			b.actor(a)
-			return write(resource.Actors, a.GetName())
+			return write(a.GetName())
 		})
 	}
 	if err == nil {
 		err = r.WalkPlaces(ctx, func(p *annalsv1.Place) error {
 			b.reset()
 			b.place(p)
-			return write(resource.Places, p.GetName())
+			return write(p.GetName())
 		})
 	}
 	if err == nil {
 		err = r.WalkSources(ctx, func(s *annalsv1.Source) error {
 			b.reset()
 			b.source(s)
-			return write(resource.Sources, s.GetName())
+			return write(s.GetName())
 		})
 	}
 	if err != nil {
-		return enc.n, fmt.Errorf("exporter: dataset: %w", err)
+		return example, hasExample, fmt.Errorf("exporter: dataset: %w", err)
 	}
+	return example, hasExample, nil
+}
+
+// finish writes the dataset description after the records and closes enc.
+func (x *Exporter) finish(ctx context.Context, r store.Reader, enc *encoder, example rdf.IRI, hasExample bool) error {
 	st, err := r.Stats(ctx)
 	if err != nil {
-		return enc.n, fmt.Errorf("exporter: dataset: %w", err)
+		return fmt.Errorf("exporter: dataset: %w", err)
 	}
-	b.reset()
+	b := x.newBuilder()
 	x.describeDataset(b, st, enc, example, hasExample)
 	ts, err := b.done()
 	if err == nil {
@@ -220,13 +281,7 @@ func (x *Exporter) Dataset(ctx context.Context, r store.Reader, w io.Writer, f F
 	if err == nil {
 		err = enc.close()
 	}
-	if err != nil {
-		return enc.n, err
-	}
-	if progress != nil {
-		progress(enc.n)
-	}
-	return enc.n, nil
+	return err
 }
 
 // Resource writes the description of one record, named "events/{id}",
