@@ -205,9 +205,12 @@ func (b *builder) label(s rdf.Subject, l *annalsv1.Label, preds ...rdf.IRI) {
 	}
 }
 
-// langLiteral returns v tagged with tag, normalised to its canonical BCP 47
-// form ("ZH-hant-tw" -> "zh-Hant-TW"). A tag that is empty or not BCP 47
-// gives a plain string: the text is kept, the unusable tag dropped.
+// langLiteral returns v tagged with tag, checked as BCP 47, canonicalised
+// and lower-cased, as Wikidata writes tags and as RDF 1.1 allows ("zh-Hant-TW"
+// -> "zh-hant-tw"; "iw" -> "he"): SPARQL compares lang() results as strings,
+// so tags that join with Wikidata's must be spelt as Wikidata spells them. A
+// tag that is empty or not BCP 47 gives a plain string: the text is kept, the
+// unusable tag dropped.
 //
 // knakk/rdf's NewLangLiteral rejects valid tags with more than one hyphen
 // ("zh-Hant-TW"); for those the literal is made by knakk/rdf's own N-Triples
@@ -243,8 +246,8 @@ func (b *builder) langLiteral(v, tag string) rdf.Literal {
 	}
 }
 
-// normaliseLang returns the canonical form of a BCP 47 tag, or "" if tag is
-// empty or not well-formed.
+// normaliseLang returns the canonical, lower-case form of a BCP 47 tag, or ""
+// if tag is empty or not well-formed.
 func normaliseLang(tag string) string {
 	tag = strings.TrimSpace(tag)
 	if tag == "" {
@@ -254,7 +257,7 @@ func normaliseLang(tag string) string {
 	if err != nil {
 		return ""
 	}
-	s := t.String()
+	s := strings.ToLower(t.String())
 	if s == "und" && !strings.EqualFold(tag, "und") {
 		return ""
 	}
@@ -265,7 +268,7 @@ func normaliseLang(tag string) string {
 			return ""
 		}
 		for _, c := range part {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			if !(c >= 'a' && c <= 'z' || i > 0 && c >= '0' && c <= '9') {
 				return ""
 			}
 		}
