@@ -25,11 +25,13 @@ tools:
 generate:
 	$(BUF) format -w
 	$(BUF) generate
+	$(BUF) build -o server/descriptors.binpb
 
-## check-generated: fail when gen/ is stale or proto/ is not formatted
+## check-generated: fail when gen/ (or the descriptor set reflection serves) is stale or proto/ is not formatted
 check-generated:
 	$(BUF) format -d --exit-code
 	@tmp=$$(mktemp -d) && $(BUF) generate -o "$$tmp" && diff -r gen "$$tmp/gen" || { echo "gen/ is stale: run make generate" >&2; exit 1; }
+	@tmp=$$(mktemp -d) && $(BUF) build -o "$$tmp/d.binpb" && cmp -s server/descriptors.binpb "$$tmp/d.binpb" || { echo "server/descriptors.binpb is stale: run make generate" >&2; exit 1; }
 
 lint:
 	$(BUF) lint

@@ -6,11 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/annals-project/annals/data"
+	"github.com/annals-project/annals/exporter"
 	"github.com/annals-project/annals/ingest"
 	"github.com/annals-project/annals/server"
 	"github.com/annals-project/annals/store/sqlite"
@@ -21,6 +25,8 @@ import (
 type serveConfig struct {
 	common
 	grpcAddr       string
+	httpAddr       string
+	base           string
 	importToken    string
 	defaultTimeout time.Duration
 	shutdownGrace  time.Duration
@@ -32,6 +38,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	var c serveConfig
 	c.register(fs)
 	fs.StringVar(&c.grpcAddr, "grpc-addr", "localhost:50051", "address the gRPC server listens on (host:port; port 0 picks a free one)")
+	fs.StringVar(&c.httpAddr, "http-addr", "localhost:8080", "address the HTTP server (RDF dumps, resource pages, health) listens on; empty turns it off")
+	fs.StringVar(&c.base, "base", exporter.DefaultBase, "base IRI of the resources in RDF, {base}/events/{id}; set it to the server's public address")
 	fs.StringVar(&c.importToken, "import-token", "", "bearer token that ImportDocument requires; empty disables imports over gRPC (prefer the environment variable: flags show in ps)")
 	durationFlag(fs, &c.defaultTimeout, "default-timeout", 30*time.Second, "deadline for RPCs that arrive without one")
 	durationFlag(fs, &c.shutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may run after SIGTERM before they are cut")
@@ -64,6 +72,33 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	x, err := exporter.New(c.base)
+	if err != nil {
+		return fmt.Errorf("--base: %w", err)
+	}
+	server.RegisterExportService(srv, st, x, 0)
+	var ready atomic.Bool
+	var httpSrv *http.Server
+	var httpLis net.Listener
+	if c.httpAddr != "" {
+		h, err := server.NewHTTPHandler(server.HTTPConfig{Logger: log, Store: st, Exporter: x, Ready: ready.Load})
+		if err != nil {
+			return err
+		}
+		httpSrv = &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			MaxHeaderBytes:    64 << 10,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+			BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		}
+		if httpLis, err = net.Listen("tcp", c.httpAddr); err != nil {
+			return fmt.Errorf("listen for HTTP: %w", err)
+		}
+		log.Info("http listening", "addr", httpLis.Addr().String(), "base", c.base)
+	}
 	lis, err := net.Listen("tcp", c.grpcAddr)
 	if err != nil {
 		return fmt.Errorf("listen for gRPC: %w", err)
@@ -77,11 +112,20 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		return nil
 	})
+	if httpSrv != nil {
+		g.Go(func() error {
+			if err := httpSrv.Serve(httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("http server: %w", err)
+			}
+			return nil
+		})
+	}
 	g.Go(func() error {
 		// Health says NOT_SERVING until the bundled dataset is in the database.
 		if _, err := data.Load(gctx, st, ingest.Import, log); err != nil {
 			return fmt.Errorf("load bundled dataset: %w", err)
 		}
+		ready.Store(true)
 		srv.SetServing(true)
 		log.Info("serving", "db", c.db)
 		return nil
@@ -91,7 +135,27 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		log.Info("shutting down", "grace", c.shutdownGrace.String())
 		sctx, cancel := context.WithTimeout(context.Background(), c.shutdownGrace)
 		defer cancel()
-		srv.Shutdown(sctx)
+		ready.Store(false)
+		var herr error
+		done := make(chan struct{})
+		if httpSrv != nil {
+			go func() {
+				defer close(done)
+				// Shutdown lets in-flight downloads finish; Close cuts what is left at the deadline.
+				if herr = httpSrv.Shutdown(sctx); herr != nil {
+					_ = httpSrv.Close()
+				}
+			}()
+		} else {
+			close(done)
+		}
+		if err := srv.Shutdown(sctx); err != nil {
+			log.Warn("grpc shutdown cut in-flight requests", "error", err.Error())
+		}
+		<-done
+		if herr != nil {
+			log.Warn("http shutdown cut in-flight requests", "error", herr.Error())
+		}
 		return nil
 	})
 	err = g.Wait()

@@ -1,0 +1,367 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
+	"github.com/annals-project/annals/exporter"
+	"github.com/annals-project/annals/histdate"
+	"github.com/annals-project/annals/resource"
+	"github.com/annals-project/annals/store"
+)
+
+// HTTPConfig is what NewHTTPHandler needs.
+type HTTPConfig struct {
+	// Logger receives request failures. Nil discards them.
+	Logger *slog.Logger
+	// Store is the archive. Required.
+	Store store.Reader
+	// Exporter writes the RDF; its base IRI should be this server's public address.
+	Exporter *exporter.Exporter
+	// Ready reports whether the archive is loaded (for /readyz). Nil means always.
+	Ready func() bool
+	// MaxConcurrentExports bounds the dataset dumps streaming at once; past it
+	// requests get 429. 0 means DefaultMaxConcurrentExports.
+	MaxConcurrentExports int
+}
+
+// Media types the HTTP side offers for a resource, in order of preference.
+const (
+	mediaTurtle   = "text/turtle"
+	mediaNTriples = "application/n-triples"
+	mediaHTML     = "text/html"
+)
+
+var resourceOffers = []string{mediaTurtle, mediaNTriples, mediaHTML}
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
+	"date": histdate.String,
+	// enum writes an enum value for people: PARTICIPANT_ROLE_SIGNATORY -> "signatory".
+	"enum": func(s fmt.Stringer) string {
+		parts := strings.SplitN(s.String(), "_", 3)
+		return strings.ToLower(strings.ReplaceAll(parts[len(parts)-1], "_", " "))
+	},
+}).ParseFS(templateFS, "templates/*.html"))
+
+// httpHandler serves the archive's linked data over HTTP.
+type httpHandler struct {
+	cfg   HTTPConfig
+	log   *slog.Logger
+	limit chan struct{}
+	mux   *http.ServeMux
+}
+
+// NewHTTPHandler returns the HTTP side of Annals:
+//
+//	GET /dataset.ttl, /dataset.nt, /dataset.nt.gz   the whole archive (streamed)
+//	GET /dataset, /.well-known/void                 the VoID/DCAT description of the dataset
+//	GET /{events,actors,places,sources}/{id}        one resource: Turtle, N-Triples or HTML by Accept
+//	GET /{…}/{id}.ttl, /{…}/{id}.nt                 one resource in the named format
+//	GET /healthz, /readyz                           liveness and readiness
+//
+// Resource answers carry ETag and Last-Modified and honour conditional
+// requests; what cannot be produced in an acceptable format gets 406.
+func NewHTTPHandler(cfg HTTPConfig) (http.Handler, error) {
+	if cfg.Store == nil || cfg.Exporter == nil {
+		return nil, errors.New("server: HTTPConfig needs Store and Exporter")
+	}
+	h := &httpHandler{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	n := cfg.MaxConcurrentExports
+	if n <= 0 {
+		n = DefaultMaxConcurrentExports
+	}
+	h.limit = make(chan struct{}, n)
+	h.mux.HandleFunc("GET /{$}", h.index)
+	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { plain(w, http.StatusOK, "ok") })
+	h.mux.HandleFunc("GET /readyz", h.readyz)
+	h.mux.HandleFunc("GET /dataset.ttl", h.dump(exporter.Turtle, false))
+	h.mux.HandleFunc("GET /dataset.nt", h.dump(exporter.NTriples, false))
+	h.mux.HandleFunc("GET /dataset.nt.gz", h.dump(exporter.NTriples, true))
+	h.mux.HandleFunc("GET /dataset", h.description)
+	h.mux.HandleFunc("GET /.well-known/void", h.description)
+	for _, k := range resource.Kinds {
+		h.mux.HandleFunc("GET /"+string(k)+"/{id}", h.resource(k))
+	}
+	return h, nil
+}
+
+func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			h.log.Error("http handler panicked", "path", r.URL.Path, "panic", fmt.Sprint(p))
+			plain(w, http.StatusInternalServerError, "internal error")
+		}
+	}()
+	h.mux.ServeHTTP(w, r)
+}
+
+func plain(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	fmt.Fprintln(w, msg)
+}
+
+func (h *httpHandler) readyz(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.Ready != nil && !h.cfg.Ready() {
+		plain(w, http.StatusServiceUnavailable, "not ready: the archive is loading")
+		return
+	}
+	plain(w, http.StatusOK, "ready")
+}
+
+// fail answers with the status an error calls for; unknown errors are logged
+// and answered 500 without detail.
+func (h *httpHandler) fail(w http.ResponseWriter, r *http.Request, name string, err error) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		plain(w, http.StatusNotFound, fmt.Sprintf("%s not found", name))
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		plain(w, http.StatusServiceUnavailable, "request canceled or timed out")
+	default:
+		h.log.ErrorContext(r.Context(), "http request failed", "path", r.URL.Path, "error", err.Error())
+		plain(w, http.StatusInternalServerError, "internal error")
+	}
+}
+
+// datasetTag is an entity tag for the whole archive in one format: it
+// changes whenever a record does.
+func (h *httpHandler) datasetTag(ctx context.Context, what string) (string, time.Time, error) {
+	st, err := h.cfg.Store.Stats(ctx)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%d|%d|%d|%d|%d", h.cfg.Exporter.Base(), what,
+		st.Events, st.Actors, st.Places, st.Sources, st.LastModified))
+	return `"` + hex.EncodeToString(sum[:8]) + `"`, time.Unix(0, st.LastModified).UTC(), nil
+}
+
+func notModified(r *http.Request, etag string) bool {
+	for _, t := range strings.Split(r.Header.Get("If-None-Match"), ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == etag || t == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// dump streams the whole archive.
+func (h *httpHandler) dump(f exporter.Format, gz bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tag, mod, err := h.datasetTag(r.Context(), f.String()+fmt.Sprint(gz))
+		if err != nil {
+			h.fail(w, r, "dataset", err)
+			return
+		}
+		w.Header().Set("ETag", tag)
+		if !mod.IsZero() && mod.Unix() > 0 {
+			w.Header().Set("Last-Modified", mod.Format(http.TimeFormat))
+		}
+		if notModified(r, tag) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		select {
+		case h.limit <- struct{}{}:
+			defer func() { <-h.limit }()
+		default:
+			w.Header().Set("Retry-After", "5")
+			plain(w, http.StatusTooManyRequests, "too many dataset downloads running; try again shortly")
+			return
+		}
+		if gz {
+			w.Header().Set("Content-Type", "application/gzip")
+			w.Header().Set("Content-Disposition", `attachment; filename="dataset.nt.gz"`)
+		} else {
+			w.Header().Set("Content-Type", f.ContentType())
+		}
+		if r.Method == http.MethodHead {
+			return
+		}
+		var out io.Writer = w
+		var zw *gzip.Writer
+		if gz {
+			zw = gzip.NewWriter(w) // no name or time in the header: the same archive gives the same bytes
+			out = zw
+		}
+		if _, err := h.cfg.Exporter.Dataset(r.Context(), h.cfg.Store, out, f, nil); err != nil {
+			// The status line is gone; cutting the connection tells the client the body is incomplete.
+			h.log.ErrorContext(r.Context(), "dataset download failed", "path", r.URL.Path, "error", err.Error())
+			panic(http.ErrAbortHandler)
+		}
+		if zw != nil {
+			if err := zw.Close(); err != nil {
+				panic(http.ErrAbortHandler)
+			}
+		}
+	}
+}
+
+// description serves the VoID/DCAT description of the dataset.
+func (h *httpHandler) description(w http.ResponseWriter, r *http.Request) {
+	media := Negotiate(r.Header.Get("Accept"), []string{mediaTurtle, mediaNTriples})
+	w.Header().Set("Vary", "Accept")
+	if media == "" {
+		plain(w, http.StatusNotAcceptable, "the dataset description is available as text/turtle or application/n-triples")
+		return
+	}
+	f, _ := exporter.ParseFormat(media)
+	tag, mod, err := h.datasetTag(r.Context(), "void-"+f.String())
+	if err != nil {
+		h.fail(w, r, "dataset", err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := h.cfg.Exporter.Description(r.Context(), h.cfg.Store, &buf, f); err != nil {
+		h.fail(w, r, "dataset", err)
+		return
+	}
+	w.Header().Set("Content-Type", f.ContentType())
+	w.Header().Set("ETag", tag)
+	http.ServeContent(w, r, "", mod, bytes.NewReader(buf.Bytes()))
+}
+
+// resource serves one record of collection k.
+func (h *httpHandler) resource(k resource.Kind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		var media string
+		switch {
+		case strings.HasSuffix(id, ".ttl"):
+			id, media = strings.TrimSuffix(id, ".ttl"), mediaTurtle
+		case strings.HasSuffix(id, ".nt"):
+			id, media = strings.TrimSuffix(id, ".nt"), mediaNTriples
+		default:
+			w.Header().Set("Vary", "Accept")
+			media = Negotiate(r.Header.Get("Accept"), resourceOffers)
+		}
+		if err := resource.CheckID(id); err != nil {
+			plain(w, http.StatusBadRequest, nameProblem(err))
+			return
+		}
+		name := resource.Name(k, id)
+		if media == "" {
+			plain(w, http.StatusNotAcceptable, "this resource is available as text/turtle, application/n-triples or text/html")
+			return
+		}
+		rec, etag, mod, err := h.get(r.Context(), k, name)
+		if err != nil {
+			h.fail(w, r, name, err)
+			return
+		}
+		var buf bytes.Buffer
+		ctype := ""
+		if media == mediaHTML {
+			ctype = "text/html; charset=utf-8"
+			if err := h.page(&buf, k, name, rec); err != nil {
+				h.fail(w, r, name, err)
+				return
+			}
+		} else {
+			f, _ := exporter.ParseFormat(media)
+			ctype = f.ContentType()
+			if err := h.cfg.Exporter.Resource(r.Context(), h.cfg.Store, name, &buf, f); err != nil {
+				h.fail(w, r, name, err)
+				return
+			}
+		}
+		w.Header().Set("Content-Type", ctype)
+		if etag != "" {
+			w.Header().Set("ETag", `"`+etag+"-"+strings.TrimPrefix(strings.SplitN(media, "/", 2)[1], "n-")+`"`)
+		}
+		base := h.cfg.Exporter.IRI(name)
+		w.Header().Add("Link", fmt.Sprintf(`<%s.ttl>; rel="alternate"; type="text/turtle"`, base))
+		w.Header().Add("Link", fmt.Sprintf(`<%s.nt>; rel="alternate"; type="application/n-triples"`, base))
+		http.ServeContent(w, r, "", mod, bytes.NewReader(buf.Bytes()))
+	}
+}
+
+// get reads one record with its etag and update time.
+func (h *httpHandler) get(ctx context.Context, k resource.Kind, name string) (any, string, time.Time, error) {
+	var (
+		rec  any
+		etag string
+		ts   time.Time
+		err  error
+	)
+	switch k {
+	case resource.Events:
+		var e *annalsv1.Event
+		if e, err = h.cfg.Store.GetEvent(ctx, name); err == nil {
+			rec, etag, ts = e, e.GetEtag(), e.GetUpdateTime().AsTime()
+		}
+	case resource.Actors:
+		var a *annalsv1.Actor
+		if a, err = h.cfg.Store.GetActor(ctx, name); err == nil {
+			rec, etag, ts = a, a.GetEtag(), a.GetUpdateTime().AsTime()
+		}
+	case resource.Places:
+		var p *annalsv1.Place
+		if p, err = h.cfg.Store.GetPlace(ctx, name); err == nil {
+			rec, etag, ts = p, p.GetEtag(), p.GetUpdateTime().AsTime()
+		}
+	case resource.Sources:
+		var s *annalsv1.Source
+		if s, err = h.cfg.Store.GetSource(ctx, name); err == nil {
+			rec, etag, ts = s, s.GetEtag(), s.GetUpdateTime().AsTime()
+		}
+	}
+	if ts.Unix() <= 0 {
+		ts = time.Time{}
+	}
+	return rec, etag, ts, err
+}
+
+// pageData is what the HTML templates get.
+type pageData struct {
+	Kind     string
+	Name     string
+	IRI      string
+	Base     string
+	Record   any
+	Wikidata string
+}
+
+func (h *httpHandler) page(w io.Writer, k resource.Kind, name string, rec any) error {
+	d := pageData{Kind: string(k), Name: name, IRI: h.cfg.Exporter.IRI(name), Base: h.cfg.Exporter.Base(), Record: rec}
+	if r, ok := rec.(interface{ GetWikidataId() string }); ok && r.GetWikidataId() != "" {
+		d.Wikidata = "http://www.wikidata.org/entity/" + r.GetWikidataId()
+	}
+	return pageTemplates.ExecuteTemplate(w, string(k)+".html", d)
+}
+
+func (h *httpHandler) index(w http.ResponseWriter, r *http.Request) {
+	st, err := h.cfg.Store.Stats(r.Context())
+	if err != nil {
+		h.fail(w, r, "index", err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = pageTemplates.ExecuteTemplate(w, "index.html", struct {
+		Stats store.Stats
+		Base  string
+	}{st, h.cfg.Exporter.Base()})
+}
