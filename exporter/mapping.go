@@ -114,7 +114,7 @@ func (b *builder) done() ([]rdf.Triple, error) {
 // predicateOrder is the order in which a subject's predicates are written:
 // what it is, what it is called, when, where, who, then links and provenance.
 var predicateOrder = []rdf.IRI{
-	rdfType, rdfsLabel, schemaName, skosAltLabel, schemaDescription, schemaHeadline,
+	rdfType, rdfsLabel, schemaName, skosAltLabel, dctermsTitle, schemaDescription, schemaHeadline,
 	schemaPosition, rdfValue, semRoleType, annalsNameAsWritten, schemaJobTitle,
 	schemaStartDate, schemaEndDate, schemaBirthDate, schemaDeathDate, schemaFoundingDate, schemaDissolutionDate,
 	semHasBeginTimeStamp, semHasEndTimeStamp,
@@ -127,7 +127,7 @@ var predicateOrder = []rdf.IRI{
 	annalsEndedBy, annalsEnds, dctermsRelation,
 	schemaImage, schemaCaption, annalsStyle, annalsCaptionYear,
 	schemaSubjectOf, schemaAbout, schemaHasPart, schemaItem, schemaText,
-	dctermsTitle, spdxChecksum, spdxAlgorithm, spdxChecksumValue, provGeneratedAtTime, provWasRevisionOf,
+	spdxChecksum, spdxAlgorithm, spdxChecksumValue, provGeneratedAtTime, provWasRevisionOf,
 	annalsUnreconciled, owlSameAs, provWasDerivedFrom,
 }
 
