@@ -183,7 +183,11 @@ func (b *Bundle) Load(ctx context.Context, st store.Store, imp ingest.Importer, 
 		}
 	}
 	// Write copies: Put sets output-only fields on what it is given.
-	changes, err := st.Put(ctx, cloneBatch(curated))
+	curated = cloneBatch(curated)
+	if err := keepSources(ctx, st, curated); err != nil {
+		return false, fmt.Errorf("load curated records: %w", err)
+	}
+	changes, err := st.Put(ctx, curated)
 	if err != nil {
 		return false, fmt.Errorf("load curated records: %w", err)
 	}
@@ -252,6 +256,31 @@ func ApplyOverlay(dst, ov *annalsv1.Event) {
 	if ov.EndDate != nil {
 		dst.EndDate = proto.CloneOf(ov.EndDate)
 	}
+}
+
+// keepSources gives curated actors and places the source links their stored
+// copies have: documents that mention them are provenance the curated file
+// cannot know, and dropping them would rewrite the record on every update.
+func keepSources(ctx context.Context, st store.Reader, b *store.Batch) error {
+	for _, a := range b.Actors {
+		old, err := st.GetActor(ctx, a.GetName())
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		a.Sources = old.GetSources()
+	}
+	for _, p := range b.Places {
+		old, err := st.GetPlace(ctx, p.GetName())
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		p.Sources = old.GetSources()
+	}
+	return nil
 }
 
 func cloneBatch(b *store.Batch) *store.Batch {
