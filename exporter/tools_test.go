@@ -295,3 +295,30 @@ func TestResourceDocumentsParse(t *testing.T) {
 		}
 	}
 }
+
+// TestUnusualBases: bases with a path, parentheses, a tilde, percent
+// escapes, a port or an IPv6 host give dumps rapper reads in full.
+func TestUnusualBases(t *testing.T) {
+	needRapper(t)
+	for _, base := range []string{
+		"https://example.org/data/annals",
+		"http://example.org/~user/a(b)c%20d",
+		"http://[::1]:8080",
+		"https://example.org/2026",
+	} {
+		x, err := New(base)
+		if err != nil {
+			t.Fatalf("New(%q): %v", base, err)
+		}
+		for _, f := range []Format{Turtle, NTriples} {
+			data, n := exportDataset(t, x, fixtureStore(), f)
+			file := filepath.Join(t.TempDir(), "dataset"+f.Extension())
+			if err := os.WriteFile(file, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if got := rapper(t, file, f); got != n {
+				t.Errorf("%s %v: rapper counts %d, want %d", base, f, got, n)
+			}
+		}
+	}
+}
