@@ -16,8 +16,8 @@ import (
 	"strings"
 	"time"
 
-	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
 	"github.com/annals-project/annals/exporter"
+	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
 	"github.com/annals-project/annals/histdate"
 	"github.com/annals-project/annals/resource"
 	"github.com/annals-project/annals/store"
