@@ -546,3 +546,34 @@ func TestConcurrentExports(t *testing.T) {
 		}
 	}
 }
+
+// TestDescriptionMatchesDump: Description writes exactly the dataset
+// description that ends the dump, void:triples included.
+func TestDescriptionMatchesDump(t *testing.T) {
+	x := newExporter(t)
+	for _, f := range []Format{Turtle, NTriples} {
+		data, n := exportDataset(t, x, fixtureStore(), f)
+		var fromDump []rdf.Triple
+		for _, tr := range decode(t, data, f) {
+			if s := tr.Subj.String(); s == x.DatasetIRI() || strings.HasPrefix(s, x.DatasetIRI()+"#") {
+				fromDump = append(fromDump, tr)
+			}
+		}
+		var buf bytes.Buffer
+		if err := x.Description(context.Background(), fixtureStore(), &buf, f); err != nil {
+			t.Fatal(err)
+		}
+		var desc []rdf.Triple
+		for _, tr := range decode(t, buf.Bytes(), f) {
+			if tr.Pred != vannPreferredNamespacePrefix {
+				desc = append(desc, tr)
+			}
+		}
+		if canonical(t, desc, nil) != canonical(t, fromDump, nil) {
+			t.Errorf("%v: Description differs from the end of the dump:\n%s\n---\n%s", f, ntriples(t, desc), ntriples(t, fromDump))
+		}
+		if got := voidTriplesValue(t, desc); got != n {
+			t.Errorf("%v: Description says %d triples, the dump has %d", f, got, n)
+		}
+	}
+}
