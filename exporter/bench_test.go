@@ -79,22 +79,27 @@ func peakHeap(t *testing.T, x *Exporter, f Format, n int) (peak uint64, triples 
 
 // TestMemoryFlat: exporting 20 times as many events does not take
 // proportionally more memory. The heap between garbage collections is
-// bounded by the collector's pacing, not by the archive; a leak of even a
-// few bytes a triple would show as a ratio far above 2.
+// bounded by the collector's pacing (measured ratios 1.0–1.7), not by the
+// archive; holding on to the triples (some 100 bytes each) would show as a
+// ratio near 20.
 func TestMemoryFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("exports 21 000 events")
 	}
 	x := newExporter(t)
+	small, large := 1000, 20000
+	if raceEnabled {
+		small, large = 250, 5000
+	}
 	for _, f := range []Format{NTriples, Turtle} {
 		t.Run(f.String(), func(t *testing.T) {
-			small, ts := peakHeap(t, x, f, 1000)
-			large, tl := peakHeap(t, x, f, 20000)
+			small, ts := peakHeap(t, x, f, small)
+			large, tl := peakHeap(t, x, f, large)
 			ratio := float64(large) / float64(max(small, 1))
 			t.Logf("%v: peak heap growth %d KiB for %d triples, %d KiB for %d triples (ratio %.2f)",
 				f, small>>10, ts, large>>10, tl, ratio)
 			// 20× the triples; a flat exporter stays within a small factor.
-			if ratio > 3 {
+			if ratio > 4 {
 				t.Errorf("peak heap grew %.1f× for 20× the archive", ratio)
 			}
 		})
