@@ -176,8 +176,9 @@ func JulianToGregorian(a int64, m, d int32) (int64, int32, int32) {
 // XSD returns d as an XSD 1.1 literal and the local name of its datatype in
 // the XSD namespace: "1941-04-13" xsd:date at day precision, "1941-04"
 // xsd:gYearMonth at month precision, "1941" xsd:gYear otherwise. Years are
-// astronomical (44 BCE is "-0043") with at least four digits; Julian dates
-// known to the day or month are converted to Gregorian, as XSD requires.
+// astronomical (44 BCE is "-0043") with at least four digits. Julian dates
+// known to the day are converted to Gregorian, as XSD requires; a Julian
+// month is written as it is, since it does not map onto one Gregorian month.
 func XSD(d *annalsv1.HistoricalDate) (lexical, datatype string) {
 	a, m, day := Astronomical(d.GetYear()), d.GetMonth(), d.GetDay()
 	switch d.GetPrecision() {
