@@ -90,12 +90,36 @@ func Parse(filename string, data []byte) (*Document, error) {
 		return nil, &ParseError{File: filename, Line: line,
 			Msg: fmt.Sprintf("expected UTF-8 text, found an invalid byte 0x%02x (byte offset %d)", data[off], off)}
 	}
+	if line, r, ok := forbiddenRune(data); ok {
+		return nil, &ParseError{File: filename, Line: line,
+			Msg: fmt.Sprintf("expected text, found the control character or noncharacter %U", r)}
+	}
 	text := norm.NFC.String(string(data))
 	p := &parser{file: filename, blocks: splitBlocks(text)}
 	if len(p.blocks) == 0 {
 		return nil, p.errorf(1, "expected a date line such as \"April 13, 1941\", found an empty document")
 	}
 	return p.parse(text)
+}
+
+// forbiddenRune finds the first rune no document may hold: a C0 control
+// character other than tab, line feed and carriage return, DEL, a C1 control
+// character, or a Unicode noncharacter (U+FDD0–U+FDEF, U+xxFFFE, U+xxFFFF).
+// Such runes carry no text, and RDF tools mangle them (Raptor cuts a
+// string at U+0000 or U+FFFE). It returns their 1-based line.
+func forbiddenRune(data []byte) (line int, r rune, found bool) {
+	line = 1
+	for _, r := range string(data) {
+		switch {
+		case r == '\n':
+			line++
+		case r == '\t' || r == '\r':
+		case r < 0x20 || r >= 0x7f && r < 0xa0,
+			r >= 0xfdd0 && r <= 0xfdef, r&0xfffe == 0xfffe:
+			return line, r, true
+		}
+	}
+	return 0, 0, false
 }
 
 // invalidUTF8 returns the 1-based line and the byte offset of the first byte
