@@ -504,3 +504,19 @@ func BenchmarkParse(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
 }
+
+// BenchmarkReadOnly is BenchmarkParse's baseline, run beside it: the work
+// every reader of the document does anyway (UTF-8 check, NFC, splitting into
+// lines), without parsing.
+func BenchmarkReadOnly(b *testing.B) {
+	data := readSeed(b)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if !utf8.Valid(data) {
+			b.Fatal("invalid")
+		}
+		_ = strings.Split(norm.NFC.String(string(data)), "\n")
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
+}
