@@ -1,0 +1,284 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/annals-project/annals/ingest"
+	"github.com/annals-project/annals/store"
+)
+
+// killDoc is one generated document of the kill test and the records it must give.
+type killDoc struct {
+	path   string
+	event  string // its event
+	source string // its source revision
+	person string // an actor that only this document names
+}
+
+// writeKillDocs writes n documents in the seed format into dir. They share
+// a country, a party and some places, so that documents link to records
+// earlier ones created; each also names a person of its own.
+func writeKillDocs(t *testing.T, dir string, n int) []killDoc {
+	t.Helper()
+	words := []string{"Amber", "Birch", "Cedar", "Dune", "Elm", "Fern", "Gale", "Heath", "Iris", "Juniper"}
+	var docs []killDoc
+	for i := range n {
+		name := words[i%len(words)] + " " + words[(i/len(words))%len(words)]
+		var b strings.Builder
+		fmt.Fprintf(&b, "May %d, %d\n\n", 1+i%28, 1600+i)
+		fmt.Fprintf(&b, "The guild of %s recorded its charter number %d in the town hall.\n\n", name, i)
+		fmt.Fprintf(&b, "Harbour Town %d, Westmark | Town Council of Alder, Guild of %s\n\n", i%4, name)
+		fmt.Fprintf(&b, "Charter Number %d of the %s Guild\n\n", i, name)
+		b.WriteString("Background\n\n")
+		for p := range 30 {
+			fmt.Fprintf(&b, "Paragraph %d of charter %d says how the guild of %s kept its books, met each season and chose its officers by lot.\n\n", p, i, name)
+		}
+		b.WriteString("Key Figures\n\n")
+		fmt.Fprintf(&b, "  • Keeper %s: The keeper of the guild's books, who signed charter number %d.\n\n", name, i)
+		b.WriteString("Aftermath\n\nThe charter was read aloud every year.\n")
+
+		path := filepath.Join(dir, fmt.Sprintf("charter-%02d.txt", i))
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		d, err := ingest.Parse(path, []byte(b.String()))
+		if err != nil {
+			t.Fatalf("generated document %d does not parse: %v", i, err)
+		}
+		k := killDoc{path: path, event: d.Event.GetName(), source: d.Source.GetName()}
+		for _, a := range d.Actors {
+			if strings.HasPrefix(a.GetLabels()[0].GetValue(), "Keeper ") {
+				k.person = a.GetName()
+			}
+		}
+		if k.person == "" {
+			t.Fatalf("generated document %d names no keeper", i)
+		}
+		docs = append(docs, k)
+	}
+	return docs
+}
+
+// ingestUntilKilled starts `annals ingest` on docs and sends it SIGKILL once
+// it has reported after reports documents, after a further random pause of
+// up to jitter; after = -1 kills it after the pause alone, wherever it is
+// (opening the database, loading the bundled dataset, importing). It returns
+// how many documents the process reported as imported and whether it ran to
+// the end before the signal.
+func ingestUntilKilled(t *testing.T, rng *rand.Rand, db string, docs []killDoc, after int, jitter time.Duration) (reported int, finished bool) {
+	t.Helper()
+	bin, err := buildBinary()
+	if err != nil {
+		t.Fatalf("build annals: %v", err)
+	}
+	args := []string{"ingest", "--db", db, "--log-level", "warn"}
+	for _, d := range docs {
+		args = append(args, d.path)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	reports := make(chan struct{}, len(docs)+1)
+	go func() {
+		defer close(reports)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if line := sc.Text(); line != "" && !strings.HasPrefix(line, " ") {
+				reports <- struct{}{}
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	for reported < after {
+		if _, ok := <-reports; !ok {
+			break
+		}
+		reported++
+	}
+	time.Sleep(time.Duration(rng.Int64N(int64(jitter) + 1)))
+	_ = cmd.Process.Signal(syscall.SIGKILL) // fails harmlessly if it has exited already
+	for range reports {
+		reported++
+	}
+	err = cmd.Wait()
+	if ctx.Err() != nil {
+		t.Fatalf("annals ingest did not finish within %s", runTimeout)
+	}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return reported, true
+	case errors.As(err, &ee) && !ee.Exited():
+		return reported, false // killed
+	default:
+		t.Fatalf("annals ingest failed on its own: %v\n%s", err, stderr.String())
+		return 0, false
+	}
+}
+
+// checkAllOrNothing opens db afresh, checks SQLite's integrity and that each
+// document is imported completely or not at all. It returns the documents found imported.
+func checkAllOrNothing(t *testing.T, db string, docs []killDoc) (imported map[string]bool) {
+	t.Helper()
+	ctx := t.Context()
+	raw, err := sql.Open("sqlite", db) // the driver modernc.org/sqlite registers
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	res, err := raw.QueryContext(ctx, "PRAGMA integrity_check")
+	if err != nil {
+		raw.Close()
+		t.Fatalf("integrity_check: %v", err)
+	}
+	for res.Next() {
+		var s string
+		if err := res.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, s)
+	}
+	if err := errors.Join(res.Err(), res.Close(), raw.Close()); err != nil {
+		t.Fatalf("integrity_check: %v", err)
+	}
+	if !slices.Equal(rows, []string{"ok"}) {
+		t.Fatalf("integrity_check after SIGKILL: %q", rows)
+	}
+
+	st := openStore(t, db)
+	imported = map[string]bool{}
+	for _, d := range docs {
+		src, srcErr := st.GetSource(ctx, d.source)
+		ev, evErr := st.GetEvent(ctx, d.event)
+		_, personErr := st.GetActor(ctx, d.person)
+		for _, err := range []error{srcErr, evErr, personErr} {
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("%s: %v", d.path, err)
+			}
+		}
+		switch {
+		case srcErr != nil && evErr != nil && personErr != nil:
+			continue // not imported at all
+		case srcErr != nil || evErr != nil || personErr != nil:
+			t.Errorf("%s is half imported: source %s: %v; event %s: %v; actor %s: %v",
+				filepath.Base(d.path), d.source, srcErr, d.event, evErr, d.person, personErr)
+			continue
+		}
+		imported[d.path] = true
+		if src.GetEvent() != d.event || !slices.Contains(ev.GetSources(), d.source) {
+			t.Errorf("%s: source %s names event %q; event's sources %v", filepath.Base(d.path), d.source, src.GetEvent(), ev.GetSources())
+		}
+		for _, p := range ev.GetParticipants() {
+			a, err := st.GetActor(ctx, p.GetActor())
+			if err != nil {
+				t.Errorf("%s: participant %s: %v", filepath.Base(d.path), p.GetActor(), err)
+			} else if !slices.Contains(a.GetSources(), d.source) {
+				t.Errorf("%s: participant %s does not list the source %s: %v", filepath.Base(d.path), a.GetName(), d.source, a.GetSources())
+			}
+		}
+		if len(ev.GetParticipants()) != 3 {
+			t.Errorf("%s: %d participants, want 3 (the council, the guild, the keeper)", filepath.Base(d.path), len(ev.GetParticipants()))
+		}
+		for _, name := range ev.GetPlaces() {
+			if _, err := st.GetPlace(ctx, name); err != nil {
+				t.Errorf("%s: place %s: %v", filepath.Base(d.path), name, err)
+			}
+		}
+	}
+	return imported
+}
+
+// TestIngestKilled kills `annals ingest` with SIGKILL at random points of a
+// multi-document run, several times, and checks after each kill that the
+// database is sound and every document is imported completely or not at
+// all; then it finishes the import on the killed database and checks that a
+// further run changes nothing.
+func TestIngestKilled(t *testing.T) {
+	skipUnlessLong(t)
+	if runtime.GOOS == "windows" {
+		t.Skip("SIGKILL")
+	}
+	const nDocs, rounds = 40, 8
+	dir := t.TempDir()
+	docs := writeKillDocs(t, dir, nDocs)
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("random seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, seed>>1))
+
+	var last string // the database of the last round, finished at the end
+	for round := range rounds {
+		db := filepath.Join(dir, fmt.Sprintf("round-%d.db", round))
+		last = db
+		// The first rounds kill after a random pause, wherever the process is
+		// (opening the database, loading the bundled dataset, importing); the
+		// others after a random number of documents, plus a short random pause.
+		after, jitter := rng.IntN(nDocs), 5*time.Millisecond
+		if round < 2 {
+			after, jitter = -1, 250*time.Millisecond
+		}
+		reported, finished := ingestUntilKilled(t, rng, db, docs, after, jitter)
+		imported := checkAllOrNothing(t, db, docs)
+		t.Logf("round %d: killed after %d reports (target %d, finished %v); %d of %d documents imported", round, reported, after, finished, len(imported), nDocs)
+		if len(imported) < reported {
+			t.Errorf("round %d: %d documents reported imported, only %d found", round, reported, len(imported))
+		}
+		if finished && len(imported) != nDocs {
+			t.Errorf("round %d: the run finished with %d of %d documents imported", round, len(imported), nDocs)
+		}
+		// Documents are imported in order, each committed before the next starts.
+		for i, d := range docs {
+			if imported[d.path] != (i < len(imported)) {
+				t.Errorf("round %d: imported documents are not a prefix of the list: %v", round, imported)
+				break
+			}
+		}
+	}
+
+	// Finish on the last killed database: everything imports, then nothing changes.
+	r := mustRun(t, 0, append([]string{"ingest", "--db", last, "--log-level", "warn"}, pathsOf(docs)...)...)
+	if imported := checkAllOrNothing(t, last, docs); len(imported) != nDocs {
+		t.Fatalf("after the final run %d of %d documents are imported:\n%s", len(imported), nDocs, r.stdout)
+	}
+	before := dump(t, last)
+	reps := parseTextReports(t, mustRun(t, 0, append([]string{"ingest", "--db", last, "--log-level", "warn"}, pathsOf(docs)...)...).stdout)
+	for _, d := range docs {
+		if rep := reps[d.path]; rep.event != d.event || rep.created+rep.updated != 0 || rep.unchanged == 0 {
+			t.Errorf("re-import of %s: %+v, want everything unchanged", filepath.Base(d.path), rep)
+		}
+	}
+	if after := dump(t, last); after != before {
+		t.Error("re-importing after the kills changed the database")
+	}
+}
+
+func pathsOf(docs []killDoc) []string {
+	var ps []string
+	for _, d := range docs {
+		ps = append(ps, d.path)
+	}
+	return ps
+}
