@@ -32,8 +32,9 @@ type killDoc struct {
 
 // writeKillDocs writes n documents in the seed format into dir. They share
 // a country, a party and some places, so that documents link to records
-// earlier ones created; each also names a person of its own.
-func writeKillDocs(t *testing.T, dir string, n int) []killDoc {
+// earlier ones created; each also names a person of its own. The last
+// paragraph of each is aftermath.
+func writeKillDocs(t *testing.T, dir string, n int, aftermath string) []killDoc {
 	t.Helper()
 	words := []string{"Amber", "Birch", "Cedar", "Dune", "Elm", "Fern", "Gale", "Heath", "Iris", "Juniper"}
 	var docs []killDoc
@@ -50,7 +51,7 @@ func writeKillDocs(t *testing.T, dir string, n int) []killDoc {
 		}
 		b.WriteString("Key Figures\n\n")
 		fmt.Fprintf(&b, "  • Keeper %s: The keeper of the guild's books, who signed charter number %d.\n\n", name, i)
-		b.WriteString("Aftermath\n\nThe charter was read aloud every year.\n")
+		fmt.Fprintf(&b, "Aftermath\n\n%s\n", aftermath)
 
 		path := filepath.Join(dir, fmt.Sprintf("charter-%02d.txt", i))
 		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
@@ -224,7 +225,7 @@ func TestIngestKilled(t *testing.T) {
 	}
 	const nDocs, rounds = 40, 8
 	dir := t.TempDir()
-	docs := writeKillDocs(t, dir, nDocs)
+	docs := writeKillDocs(t, dir, nDocs, "The charter was read aloud every year.")
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("random seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, seed>>1))
@@ -273,6 +274,70 @@ func TestIngestKilled(t *testing.T) {
 	if after := dump(t, last); after != before {
 		t.Error("re-importing after the kills changed the database")
 	}
+
+	// Edited revisions of every document, killed midway: each event is
+	// updated to its new revision completely (event, new source, the actors
+	// listing it) or stays as it was.
+	editDir := filepath.Join(dir, "edited")
+	if err := os.Mkdir(editDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const edited = "The charter was read aloud every spring."
+	newDocs := writeKillDocs(t, editDir, nDocs, edited)
+	reported, finished := ingestUntilKilled(t, rng, last, newDocs, rng.IntN(nDocs), 5*time.Millisecond)
+	updated := checkRevisionAllOrNothing(t, last, docs, newDocs, edited)
+	t.Logf("revisions: killed after %d reports (finished %v); %d of %d events updated", reported, finished, updated, nDocs)
+	if updated < reported {
+		t.Errorf("revisions: %d documents reported imported, only %d found", reported, updated)
+	}
+}
+
+// checkRevisionAllOrNothing checks, after a kill, that each event either has
+// moved to its new revision completely or not at all, and returns how many have.
+func checkRevisionAllOrNothing(t *testing.T, db string, oldDocs, newDocs []killDoc, edited string) (updated int) {
+	t.Helper()
+	checkAllOrNothing(t, db, oldDocs) // integrity, and the first revisions are all there
+	st := openStore(t, db)
+	ctx := t.Context()
+	for i, nd := range newDocs {
+		od := oldDocs[i]
+		base := filepath.Base(nd.path)
+		ev, err := st.GetEvent(ctx, nd.event)
+		if err != nil {
+			t.Fatalf("%s: %v", base, err)
+		}
+		src, srcErr := st.GetSource(ctx, nd.source)
+		if srcErr != nil && !errors.Is(srcErr, store.ErrNotFound) {
+			t.Fatalf("%s: %v", base, srcErr)
+		}
+		isNew := srcErr == nil
+		var bad []string
+		if got := len(ev.GetSources()) > 0 && ev.GetSources()[0] == nd.source; got != isNew {
+			bad = append(bad, fmt.Sprintf("event sources %v", ev.GetSources()))
+		}
+		if got := strings.Contains(ev.String(), edited); got != isNew {
+			bad = append(bad, fmt.Sprintf("edited paragraph in the event: %v", got))
+		}
+		for _, p := range ev.GetParticipants() {
+			a, err := st.GetActor(ctx, p.GetActor())
+			if err != nil {
+				t.Fatalf("%s: participant %s: %v", base, p.GetActor(), err)
+			}
+			if got := slices.Contains(a.GetSources(), nd.source); got != isNew {
+				bad = append(bad, fmt.Sprintf("%s lists the new revision: %v", a.GetName(), got))
+			}
+		}
+		if isNew && (src.GetPreviousRevision() != od.source || !slices.Contains(ev.GetSources(), od.source)) {
+			bad = append(bad, fmt.Sprintf("new revision's previous_revision %q, event sources %v; want %s kept", src.GetPreviousRevision(), ev.GetSources(), od.source))
+		}
+		if len(bad) > 0 {
+			t.Errorf("%s: new revision stored: %v, but %s", base, isNew, strings.Join(bad, "; "))
+		}
+		if isNew {
+			updated++
+		}
+	}
+	return updated
 }
 
 func pathsOf(docs []killDoc) []string {

@@ -387,6 +387,13 @@ func TestIngestRefusals(t *testing.T) {
 	if err := os.WriteFile(big, append(append([]byte{}, good...), pad...)[:ingest.MaxDocumentBytes+1], 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A 10 MiB file (sparse: zero bytes) is refused without being read whole.
+	huge := filepath.Join(dir, "huge.txt")
+	if f, err := os.Create(huge); err != nil {
+		t.Fatal(err)
+	} else if err := errors.Join(f.Truncate(10<<20), f.Close()); err != nil {
+		t.Fatal(err)
+	}
 	// A document of exactly the limit is accepted.
 	limit := filepath.Join(dir, "limit.txt")
 	atLimit := bytes.Replace(good, []byte("Alder–Bexley Harbour Charter"), []byte("A Very Long Harbour Charter"), 1)
@@ -409,6 +416,7 @@ func TestIngestRefusals(t *testing.T) {
 		{doc("no_place.txt"), doc("no_place.txt") + `:5: expected the place line`},
 		// The size limit concerns the document as a whole, so no line is named.
 		{big, big + ": document is larger than 1048576 bytes"},
+		{huge, huge + ": document is larger than 1048576 bytes"},
 		{filepath.Join(dir, "missing.txt"), filepath.Join(dir, "missing.txt") + ": open "},
 	}
 	goodFiles := []string{doc("harbour.txt"), doc("bridge.txt"), limit}
@@ -443,7 +451,7 @@ func TestIngestRefusals(t *testing.T) {
 			}
 		})
 	}
-	if want := "6 of 9 documents refused"; !strings.Contains(r.stderr, want) {
+	if want := "7 of 10 documents refused"; !strings.Contains(r.stderr, want) {
 		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 	}
 
