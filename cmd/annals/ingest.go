@@ -45,9 +45,22 @@ func ingestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	var st store.Store
-	if *dryRun {
-		// A dry run touches no database: names are reconciled against the
-		// bundled dataset, loaded into a scratch database that is removed after.
+	_, statErr := os.Stat(c.db)
+	switch {
+	case *dryRun && statErr == nil:
+		// A dry run against an existing database reads it and writes
+		// nothing: Import with DryRun only compares, and the bundled
+		// dataset is not (re)loaded.
+		db, err := sqlite.Open(ctx, c.db, log)
+		if err != nil {
+			return fmt.Errorf("open database: %w", err)
+		}
+		defer db.Close()
+		st = db
+	case *dryRun:
+		// No database yet: names are reconciled against the bundled
+		// dataset, loaded into a scratch database that is removed after,
+		// so that --db is not created.
 		dir, err := os.MkdirTemp("", "annals-dry-run-")
 		if err != nil {
 			return err
@@ -62,7 +75,7 @@ func ingestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		st = mem
-	} else {
+	default:
 		db, err := sqlite.Open(ctx, c.db, log)
 		if err != nil {
 			return fmt.Errorf("open database: %w", err)

@@ -589,3 +589,38 @@ func containsInOrder(got, want []string) bool {
 	}
 	return i == len(want)
 }
+
+// TestIngestDryRunSeesTheDatabase checks that a dry run against an existing
+// database compares with what is in it, and writes nothing.
+func TestIngestDryRunSeesTheDatabase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	bin, err := buildBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(t.TempDir(), "annals.db")
+	doc := filepath.Join("testdata", "ingest", "harbour.txt")
+	if out, err := exec.Command(bin, "ingest", "--db", db, doc).CombinedOutput(); err != nil {
+		t.Fatalf("ingest: %v\n%s", err, out)
+	}
+	before, err := exec.Command(bin, "export", "--db", db, "--format", "ntriples").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "ingest", "--db", db, "--dry-run", doc).CombinedOutput()
+	if err != nil {
+		t.Fatalf("dry run: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "0 created, 0 updated") {
+		t.Errorf("dry run of an imported document reports changes:\n%s", out)
+	}
+	after, err := exec.Command(bin, "export", "--db", db, "--format", "ntriples").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Error("the dry run changed the database")
+	}
+}
