@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/annals-project/annals/store"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -155,12 +156,18 @@ func rdfcheck(t *testing.T, file string, queries ...string) rdfcheckResult {
 // directory and returns the file names and the triple count.
 func writeDumps(t *testing.T) (map[Format]string, int64) {
 	t.Helper()
+	return writeDumpsOf(t, fixtureStore())
+}
+
+// writeDumpsOf is writeDumps for the archive in r.
+func writeDumpsOf(t *testing.T, r store.Reader) (map[Format]string, int64) {
+	t.Helper()
 	dir := t.TempDir()
 	x := newExporter(t)
 	files := map[Format]string{}
 	var count int64 = -1
 	for _, f := range []Format{Turtle, NTriples} {
-		data, n := exportDataset(t, x, fixtureStore(), f)
+		data, n := exportDataset(t, x, r, f)
 		if count >= 0 && n != count {
 			t.Fatalf("%v has %d triples, the other format %d", f, n, count)
 		}
@@ -177,6 +184,11 @@ func writeDumps(t *testing.T) (map[Format]string, int64) {
 // without a warning, and all count the triples Dataset wrote and void:triples states.
 func TestIndependentParsers(t *testing.T) {
 	files, n := writeDumps(t)
+	checkParsers(t, files, n)
+}
+
+// checkParsers runs the independent parsers over dumps of n triples.
+func checkParsers(t *testing.T, files map[Format]string, n int64) {
 	for _, f := range []Format{Turtle, NTriples} {
 		file := files[f]
 		data, err := os.ReadFile(file)
@@ -223,6 +235,12 @@ func TestSPARQL(t *testing.T) {
 		t.Fatalf("no queries in testdata/queries: %v", err)
 	}
 	files, _ := writeDumps(t)
+	checkQueries(t, files, queries)
+}
+
+// checkQueries runs queries over both dumps in files and compares their
+// answers with the queries' "# expect:" lines.
+func checkQueries(t *testing.T, files map[Format]string, queries []string) {
 	for _, f := range []Format{Turtle, NTriples} {
 		r := rdfcheck(t, files[f], queries...)
 		for i, q := range queries {
