@@ -290,39 +290,24 @@ func (x *Exporter) finish(ctx context.Context, r store.Reader, enc *encoder, exa
 // exist gives an error wrapping store.ErrNotFound; a malformed one, an error
 // wrapping resource.ErrMalformed.
 func (x *Exporter) Resource(ctx context.Context, r store.Reader, name string, w io.Writer, f Format) error {
-	k, _, err := resource.Parse(name)
+	rec, err := store.Get(ctx, r, name)
 	if err != nil {
-		return fmt.Errorf("exporter: %w", err)
+		return fmt.Errorf("exporter: %s: %w", name, err)
 	}
 	enc, err := x.newEncoder(w, f)
 	if err != nil {
 		return err
 	}
 	b := x.newBuilder()
-	switch k {
-	case resource.Events:
-		var e *annalsv1.Event
-		if e, err = r.GetEvent(ctx, name); err == nil && e != nil {
-			b.event(e)
-		}
-	case resource.Actors:
-		var a *annalsv1.Actor
-		if a, err = r.GetActor(ctx, name); err == nil && a != nil {
-			b.actor(a)
-		}
-	case resource.Places:
-		var p *annalsv1.Place
-		if p, err = r.GetPlace(ctx, name); err == nil && p != nil {
-			b.place(p)
-		}
-	case resource.Sources:
-		var s *annalsv1.Source
-		if s, err = r.GetSource(ctx, name); err == nil && s != nil {
-			b.source(s)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("exporter: %s: %w", name, err)
+	switch rec := rec.(type) {
+	case *annalsv1.Event:
+		b.event(rec)
+	case *annalsv1.Actor:
+		b.actor(rec)
+	case *annalsv1.Place:
+		b.place(rec)
+	case *annalsv1.Source:
+		b.source(rec)
 	}
 	if len(b.ts) == 0 && b.err == nil {
 		return fmt.Errorf("exporter: %s: %w", name, store.ErrNotFound)

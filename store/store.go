@@ -9,6 +9,7 @@ import (
 
 	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
 	"github.com/annals-project/annals/resource"
+	"google.golang.org/protobuf/proto"
 )
 
 // Errors a backend returns, wrapped with context. The server maps them to gRPC codes.
@@ -142,4 +143,46 @@ type Store interface {
 	Reader
 	Writer
 	Close() error
+}
+
+// Records returns every record of the batch as a proto message: sources,
+// events, actors, then places, each in batch order.
+func (b *Batch) Records() []proto.Message {
+	if b == nil {
+		return nil
+	}
+	ms := make([]proto.Message, 0, len(b.Sources)+len(b.Events)+len(b.Actors)+len(b.Places))
+	for _, m := range b.Sources {
+		ms = append(ms, m)
+	}
+	for _, m := range b.Events {
+		ms = append(ms, m)
+	}
+	for _, m := range b.Actors {
+		ms = append(ms, m)
+	}
+	for _, m := range b.Places {
+		ms = append(ms, m)
+	}
+	return ms
+}
+
+// Get reads the record a resource name names, whatever its collection: an
+// *annalsv1.Event, Actor, Place or Source. A malformed name gives an error
+// wrapping resource.ErrMalformed; an unknown one, ErrNotFound.
+func Get(ctx context.Context, r Reader, name string) (proto.Message, error) {
+	k, _, err := resource.Parse(name)
+	if err != nil {
+		return nil, err
+	}
+	switch k {
+	case resource.Events:
+		return r.GetEvent(ctx, name)
+	case resource.Actors:
+		return r.GetActor(ctx, name)
+	case resource.Places:
+		return r.GetPlace(ctx, name)
+	default:
+		return r.GetSource(ctx, name)
+	}
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/annals-project/annals/store"
 	"github.com/annals-project/annals/store/sqlite"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 )
 
 // ingestCmd imports seed-format documents, each in its own transaction.
@@ -196,22 +195,7 @@ func reportJSON(path string, rep *ingest.Report) (json.RawMessage, error) {
 	for _, c := range rep.Changes {
 		out.Changes = append(out.Changes, change{c.Name, strings.ToLower(strings.TrimPrefix(c.Kind.String(), "CHANGE_KIND_"))})
 	}
-	var msgs []proto.Message
-	if b := rep.Batch; b != nil {
-		for _, m := range b.Sources {
-			msgs = append(msgs, m)
-		}
-		for _, m := range b.Events {
-			msgs = append(msgs, m)
-		}
-		for _, m := range b.Actors {
-			msgs = append(msgs, m)
-		}
-		for _, m := range b.Places {
-			msgs = append(msgs, m)
-		}
-	}
-	for _, m := range msgs {
+	for _, m := range rep.Batch.Records() {
 		raw, err := protojson.Marshal(m)
 		if err != nil {
 			return nil, err
