@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/annals-project/annals/ingest"
 	"github.com/annals-project/annals/store"
+	"github.com/annals-project/annals/store/sqlite"
 )
 
 // killDoc is one generated document of the kill test and the records it must give.
@@ -30,16 +32,20 @@ type killDoc struct {
 	person string // an actor that only this document names
 }
 
-// writeKillDocs writes n documents in the seed format into dir. They share
-// a country, a party and some places, so that documents link to records
-// earlier ones created; each also names a person of its own. The last
-// paragraph of each is aftermath.
-func writeKillDocs(t *testing.T, dir string, n int, aftermath string) []killDoc {
+// writeKillDocs writes documents from, from+1, … from+n-1 in the seed
+// format into dir. They share a country, a party and some places, so that
+// documents link to records earlier ones created; each also names a person
+// of its own. The last paragraph of each is aftermath. Document i always
+// describes the same event, whatever dir and aftermath.
+func writeKillDocs(t *testing.T, dir string, from, n int, aftermath string) []killDoc {
 	t.Helper()
 	words := []string{"Amber", "Birch", "Cedar", "Dune", "Elm", "Fern", "Gale", "Heath", "Iris", "Juniper"}
 	var docs []killDoc
-	for i := range n {
+	for i := from; i < from+n; i++ {
 		name := words[i%len(words)] + " " + words[(i/len(words))%len(words)]
+		if i >= len(words)*len(words) {
+			name += " " + words[(i/len(words)/len(words))%len(words)]
+		}
 		var b strings.Builder
 		fmt.Fprintf(&b, "May %d, %d\n\n", 1+i%28, 1600+i)
 		fmt.Fprintf(&b, "The guild of %s recorded its charter number %d in the town hall.\n\n", name, i)
@@ -53,7 +59,7 @@ func writeKillDocs(t *testing.T, dir string, n int, aftermath string) []killDoc 
 		fmt.Fprintf(&b, "  • Keeper %s: The keeper of the guild's books, who signed charter number %d.\n\n", name, i)
 		fmt.Fprintf(&b, "Aftermath\n\n%s\n", aftermath)
 
-		path := filepath.Join(dir, fmt.Sprintf("charter-%02d.txt", i))
+		path := filepath.Join(dir, fmt.Sprintf("charter-%03d.txt", i))
 		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -76,12 +82,13 @@ func writeKillDocs(t *testing.T, dir string, n int, aftermath string) []killDoc 
 }
 
 // ingestUntilKilled starts `annals ingest` on docs and sends it SIGKILL once
-// it has reported after reports documents, after a further random pause of
-// up to jitter; after = -1 kills it after the pause alone, wherever it is
+// it has acknowledged after documents, after a further random pause of up
+// to jitter; after = -1 kills it after the pause alone, wherever it is
 // (opening the database, loading the bundled dataset, importing). It returns
-// how many documents the process reported as imported and whether it ran to
-// the end before the signal.
-func ingestUntilKilled(t *testing.T, rng *rand.Rand, db string, docs []killDoc, after int, jitter time.Duration) (reported int, finished bool) {
+// the documents the process acknowledged as imported (the header line of
+// each document's report, which ingest prints once the document's
+// transaction has committed) and whether it ran to the end before the signal.
+func ingestUntilKilled(t *testing.T, rng *rand.Rand, db string, docs []killDoc, after int, jitter time.Duration) (acked []string, finished bool) {
 	t.Helper()
 	bin, err := buildBinary()
 	if err != nil {
@@ -103,27 +110,28 @@ func ingestUntilKilled(t *testing.T, rng *rand.Rand, db string, docs []killDoc, 
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	reports := make(chan struct{}, len(docs)+1)
+	acks := make(chan string, len(docs)+1)
 	go func() {
-		defer close(reports)
+		defer close(acks)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if line := sc.Text(); line != "" && !strings.HasPrefix(line, " ") {
-				reports <- struct{}{}
+			if m := reportLineRE.FindStringSubmatch(sc.Text()); m != nil {
+				acks <- m[1]
 			}
 		}
 		_, _ = io.Copy(io.Discard, stdout)
 	}()
-	for reported < after {
-		if _, ok := <-reports; !ok {
+	for len(acked) < after {
+		path, ok := <-acks
+		if !ok {
 			break
 		}
-		reported++
+		acked = append(acked, path)
 	}
 	time.Sleep(time.Duration(rng.Int64N(int64(jitter) + 1)))
 	_ = cmd.Process.Signal(syscall.SIGKILL) // fails harmlessly if it has exited already
-	for range reports {
-		reported++
+	for path := range acks {
+		acked = append(acked, path)
 	}
 	err = cmd.Wait()
 	if ctx.Err() != nil {
@@ -132,12 +140,12 @@ func ingestUntilKilled(t *testing.T, rng *rand.Rand, db string, docs []killDoc, 
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
-		return reported, true
+		return acked, true
 	case errors.As(err, &ee) && !ee.Exited():
-		return reported, false // killed
+		return acked, false // killed
 	default:
 		t.Fatalf("annals ingest failed on its own: %v\n%s", err, stderr.String())
-		return 0, false
+		return nil, false
 	}
 }
 
@@ -170,7 +178,11 @@ func checkAllOrNothing(t *testing.T, db string, docs []killDoc) (imported map[st
 		t.Fatalf("integrity_check after SIGKILL: %q", rows)
 	}
 
-	st := openStore(t, db)
+	st, err := sqlite.Open(ctx, db, nil)
+	if err != nil {
+		t.Fatalf("reopen %s after SIGKILL: %v", db, err)
+	}
+	defer st.Close()
 	imported = map[string]bool{}
 	for _, d := range docs {
 		src, srcErr := st.GetSource(ctx, d.source)
@@ -213,65 +225,103 @@ func checkAllOrNothing(t *testing.T, db string, docs []killDoc) (imported map[st
 	return imported
 }
 
-// TestIngestKilled kills `annals ingest` with SIGKILL at random points of a
-// multi-document run, several times, and checks after each kill that the
-// database is sound and every document is imported completely or not at
-// all; then it finishes the import on the killed database and checks that a
-// further run changes nothing.
+// TestIngestKilled kills `annals ingest` with SIGKILL at random points, many
+// times, on one database, so that later rounds kill it during later imports.
+// After each kill it reopens the database and checks that SQLite's integrity
+// holds, that every document the process acknowledged before the kill is
+// there, and that every document is imported completely or not at all. Then
+// it finishes the import on the killed database, checks that a further run
+// changes nothing, and kills an import of edited revisions of every document.
+//
+// With CI set it kills the process at least 50 times, otherwise 10 times.
+// The seed is logged; ANNALS_KILL_SEED=<seed> replays a run's choices.
 func TestIngestKilled(t *testing.T) {
 	skipUnlessLong(t)
 	if runtime.GOOS == "windows" {
 		t.Skip("SIGKILL")
 	}
-	const nDocs, rounds = 40, 8
+	kills := 10
+	if os.Getenv("CI") != "" {
+		kills = 50
+	}
+	// perRound is the most documents one run is given: a run that is not
+	// killed in time imports them all and the next run starts further on.
+	const perRound = 8
 	dir := t.TempDir()
-	docs := writeKillDocs(t, dir, nDocs, "The charter was read aloud every year.")
+	const aftermath = "The charter was read aloud every year."
 	seed := uint64(time.Now().UnixNano())
-	t.Logf("random seed %d", seed)
+	if s := os.Getenv("ANNALS_KILL_SEED"); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("ANNALS_KILL_SEED=%q: %v", s, err)
+		}
+	}
+	t.Logf("random seed %d (replay with ANNALS_KILL_SEED=%d)", seed, seed)
 	rng := rand.New(rand.NewPCG(seed, seed>>1))
 
-	var last string // the database of the last round, finished at the end
-	for round := range rounds {
-		db := filepath.Join(dir, fmt.Sprintf("round-%d.db", round))
-		last = db
-		// The first rounds kill after a random pause, wherever the process is
-		// (opening the database, loading the bundled dataset, importing); the
-		// others after a random number of documents, plus a short random pause.
-		after, jitter := rng.IntN(nDocs), 5*time.Millisecond
-		if round < 2 {
-			after, jitter = -1, 250*time.Millisecond
+	db := filepath.Join(dir, "annals.db") // one database for every round
+	var docs []killDoc
+	imported := 0 // documents 0..imported-1 are in the database
+	killed := 0
+	for round := 0; killed < kills; round++ {
+		if round >= 4*kills {
+			t.Fatalf("after %d rounds only %d runs were killed before they finished, want %d", round, killed, kills)
 		}
-		reported, finished := ingestUntilKilled(t, rng, db, docs, after, jitter)
-		imported := checkAllOrNothing(t, db, docs)
-		t.Logf("round %d: killed after %d reports (target %d, finished %v); %d of %d documents imported", round, reported, after, finished, len(imported), nDocs)
-		if len(imported) < reported {
-			t.Errorf("round %d: %d documents reported imported, only %d found", round, reported, len(imported))
+		if len(docs)-imported < perRound {
+			docs = append(docs, writeKillDocs(t, dir, len(docs), 4*perRound, aftermath)...)
 		}
-		if finished && len(imported) != nDocs {
-			t.Errorf("round %d: the run finished with %d of %d documents imported", round, len(imported), nDocs)
+		batch := docs[imported : imported+perRound]
+		// The first round (on a new database) and one round in eight kill
+		// after a random pause alone, wherever the process is: opening or
+		// creating the database, recovering the WAL of the last kill, loading
+		// the bundled dataset, importing. The others kill after a random
+		// number of acknowledged documents plus a random pause shorter than
+		// a few imports, so that the signal lands anywhere in an import,
+		// its commit included.
+		after, jitter := rng.IntN(perRound/2), 3*time.Millisecond
+		if round == 0 || rng.IntN(8) == 0 {
+			after, jitter = -1, 40*time.Millisecond
+		}
+		acked, finished := ingestUntilKilled(t, rng, db, batch, after, jitter)
+		found := checkAllOrNothing(t, db, docs)
+		if !finished {
+			killed++
+		}
+		t.Logf("round %d: %d acknowledged (target %d, finished %v); %d of %d documents imported", round, len(acked), after, finished, len(found), len(docs))
+		for _, path := range acked {
+			if !found[path] {
+				t.Errorf("round %d: %s was acknowledged before the kill but is not in the database", round, filepath.Base(path))
+			}
+		}
+		if finished && len(found) != imported+len(batch) {
+			t.Errorf("round %d: the run finished, yet %d documents are imported, want %d", round, len(found), imported+len(batch))
 		}
 		// Documents are imported in order, each committed before the next starts.
 		for i, d := range docs {
-			if imported[d.path] != (i < len(imported)) {
-				t.Errorf("round %d: imported documents are not a prefix of the list: %v", round, imported)
-				break
+			if found[d.path] != (i < len(found)) {
+				t.Fatalf("round %d: imported documents are not a prefix of the list: %d imported, %s missing or extra", round, len(found), filepath.Base(d.path))
 			}
 		}
+		if len(found) < imported {
+			t.Fatalf("round %d: %d documents imported, %d before this round", round, len(found), imported)
+		}
+		imported = len(found)
 	}
+	t.Logf("%d kill points, %d documents imported", killed, imported)
 
-	// Finish on the last killed database: everything imports, then nothing changes.
-	r := mustRun(t, 0, append([]string{"ingest", "--db", last, "--log-level", "warn"}, pathsOf(docs)...)...)
-	if imported := checkAllOrNothing(t, last, docs); len(imported) != nDocs {
-		t.Fatalf("after the final run %d of %d documents are imported:\n%s", len(imported), nDocs, r.stdout)
+	// Finish on the killed database: everything imports, then nothing changes.
+	r := mustRun(t, 0, append([]string{"ingest", "--db", db, "--log-level", "warn"}, pathsOf(docs)...)...)
+	if found := checkAllOrNothing(t, db, docs); len(found) != len(docs) {
+		t.Fatalf("after the final run %d of %d documents are imported:\n%s", len(found), len(docs), r.stdout)
 	}
-	before := dump(t, last)
-	reps := parseTextReports(t, mustRun(t, 0, append([]string{"ingest", "--db", last, "--log-level", "warn"}, pathsOf(docs)...)...).stdout)
+	before := dump(t, db)
+	reps := parseTextReports(t, mustRun(t, 0, append([]string{"ingest", "--db", db, "--log-level", "warn"}, pathsOf(docs)...)...).stdout)
 	for _, d := range docs {
 		if rep := reps[d.path]; rep.event != d.event || rep.created+rep.updated != 0 || rep.unchanged == 0 {
 			t.Errorf("re-import of %s: %+v, want everything unchanged", filepath.Base(d.path), rep)
 		}
 	}
-	if after := dump(t, last); after != before {
+	if after := dump(t, db); after != before {
 		t.Error("re-importing after the kills changed the database")
 	}
 
@@ -283,22 +333,26 @@ func TestIngestKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	const edited = "The charter was read aloud every spring."
-	newDocs := writeKillDocs(t, editDir, nDocs, edited)
-	reported, finished := ingestUntilKilled(t, rng, last, newDocs, rng.IntN(nDocs), 5*time.Millisecond)
-	updated := checkRevisionAllOrNothing(t, last, docs, newDocs, edited)
-	t.Logf("revisions: killed after %d reports (finished %v); %d of %d events updated", reported, finished, updated, nDocs)
-	if updated < reported {
-		t.Errorf("revisions: %d documents reported imported, only %d found", reported, updated)
+	newDocs := writeKillDocs(t, editDir, 0, len(docs), edited)
+	acked, finished := ingestUntilKilled(t, rng, db, newDocs, rng.IntN(len(docs)), 3*time.Millisecond)
+	updated := checkRevisionAllOrNothing(t, db, docs, newDocs, edited)
+	t.Logf("revisions: killed after %d acknowledgements (finished %v); %d of %d events updated", len(acked), finished, len(updated), len(docs))
+	for _, path := range acked {
+		if !updated[path] {
+			t.Errorf("revisions: %s was acknowledged before the kill but its new revision is not in the database", filepath.Base(path))
+		}
 	}
 }
 
 // checkRevisionAllOrNothing checks, after a kill, that each event either has
-// moved to its new revision completely or not at all, and returns how many have.
-func checkRevisionAllOrNothing(t *testing.T, db string, oldDocs, newDocs []killDoc, edited string) (updated int) {
+// moved to its new revision completely or not at all, and returns the new
+// documents whose revision is stored.
+func checkRevisionAllOrNothing(t *testing.T, db string, oldDocs, newDocs []killDoc, edited string) (updated map[string]bool) {
 	t.Helper()
 	checkAllOrNothing(t, db, oldDocs) // integrity, and the first revisions are all there
 	st := openStore(t, db)
 	ctx := t.Context()
+	updated = map[string]bool{}
 	for i, nd := range newDocs {
 		od := oldDocs[i]
 		base := filepath.Base(nd.path)
@@ -334,7 +388,7 @@ func checkRevisionAllOrNothing(t *testing.T, db string, oldDocs, newDocs []killD
 			t.Errorf("%s: new revision stored: %v, but %s", base, isNew, strings.Join(bad, "; "))
 		}
 		if isNew {
-			updated++
+			updated[nd.path] = true
 		}
 	}
 	return updated
