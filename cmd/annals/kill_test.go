@@ -1,8 +1,12 @@
 package main
 
+// Fault tests of the real binary: SIGKILL during imports, a read-only
+// database file, a full disk.
+
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -19,9 +23,12 @@ import (
 	"testing"
 	"time"
 
+	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
 	"github.com/annals-project/annals/ingest"
+	"github.com/annals-project/annals/server"
 	"github.com/annals-project/annals/store"
 	"github.com/annals-project/annals/store/sqlite"
+	"google.golang.org/grpc/codes"
 )
 
 // killDoc is one generated document of the kill test and the records it must give.
@@ -153,31 +160,8 @@ func ingestUntilKilled(t *testing.T, rng *rand.Rand, db string, docs []killDoc, 
 // document is imported completely or not at all. It returns the documents found imported.
 func checkAllOrNothing(t *testing.T, db string, docs []killDoc) (imported map[string]bool) {
 	t.Helper()
+	checkIntegrity(t, db)
 	ctx := t.Context()
-	raw, err := sql.Open("sqlite", db) // the driver modernc.org/sqlite registers
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rows []string
-	res, err := raw.QueryContext(ctx, "PRAGMA integrity_check")
-	if err != nil {
-		raw.Close()
-		t.Fatalf("integrity_check: %v", err)
-	}
-	for res.Next() {
-		var s string
-		if err := res.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		rows = append(rows, s)
-	}
-	if err := errors.Join(res.Err(), res.Close(), raw.Close()); err != nil {
-		t.Fatalf("integrity_check: %v", err)
-	}
-	if !slices.Equal(rows, []string{"ok"}) {
-		t.Fatalf("integrity_check after SIGKILL: %q", rows)
-	}
-
 	st, err := sqlite.Open(ctx, db, nil)
 	if err != nil {
 		t.Fatalf("reopen %s after SIGKILL: %v", db, err)
@@ -223,6 +207,37 @@ func checkAllOrNothing(t *testing.T, db string, docs []killDoc) (imported map[st
 		}
 	}
 	return imported
+}
+
+// checkIntegrity fails the test unless SQLite's PRAGMA integrity_check,
+// run on a fresh connection to db, reports ok.
+func checkIntegrity(t *testing.T, db string) {
+	t.Helper()
+	ctx := t.Context()
+	raw, err := sql.Open("sqlite", db) // the driver modernc.org/sqlite registers
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	res, err := raw.QueryContext(ctx, "PRAGMA integrity_check")
+	if err != nil {
+		raw.Close()
+		t.Fatalf("integrity_check: %v", err)
+	}
+	for res.Next() {
+		var s string
+		if err := res.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, s)
+	}
+	if err := errors.Join(res.Err(), res.Close(), raw.Close()); err != nil {
+		t.Fatalf("integrity_check: %v", err)
+	}
+	if !slices.Equal(rows, []string{"ok"}) {
+		t.Fatalf("integrity_check of %s: %q", db, rows)
+	}
+
 }
 
 // TestIngestKilled kills `annals ingest` with SIGKILL at random points, many
@@ -400,4 +415,186 @@ func pathsOf(docs []killDoc) []string {
 		ps = append(ps, d.path)
 	}
 	return ps
+}
+
+// makeReadOnly makes the file at path one this process and its children
+// cannot write: mode 0444 for an ordinary user; for root, whom file modes do
+// not stop, the immutable attribute (chattr +i), which stops root too. The
+// test is skipped where neither works. The file is made writable again at cleanup.
+func makeReadOnly(t *testing.T, path string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if err := os.Chmod(path, 0o444); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = os.Chmod(path, 0o644) })
+		return
+	}
+	if out, err := exec.Command("chattr", "+i", path).CombinedOutput(); err != nil {
+		t.Skipf("running as root and chattr +i is not available here (%v: %s): cannot make a file root may not write", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("chattr", "-i", path).CombinedOutput(); err != nil {
+			t.Errorf("chattr -i %s: %v: %s", path, err, out)
+		}
+	})
+	if f, err := os.OpenFile(path, os.O_WRONLY, 0); err == nil {
+		f.Close()
+		t.Skipf("%s is still writable after chattr +i", path)
+	}
+}
+
+func fileSHA256(t *testing.T, path string) [sha256.Size]byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sha256.Sum256(b)
+}
+
+// TestServeReadOnlyFile serves a database file that cannot be written (in a
+// directory that can, where SQLite keeps its -wal and -shm files): reads
+// work, ImportDocument is refused with Unavailable saying the archive is
+// read-only, the server keeps serving and stops cleanly, and the file is
+// byte for byte as it was.
+//
+// Not covered: a database in a read-only directory (a read-only mount). A
+// WAL database there cannot even be read, as SQLite cannot create its -shm
+// file, and serve refuses to start.
+func TestServeReadOnlyFile(t *testing.T) {
+	skipUnlessLong(t)
+	if runtime.GOOS == "windows" {
+		t.Skip("file modes and signals")
+	}
+	const token = "secret"
+	db := filepath.Join(t.TempDir(), "annals.db")
+	mustRun(t, 0, "ingest", "--db", db, "--log-level", "warn", doc("harbour.txt"))
+	makeReadOnly(t, db)
+	sum := fileSHA256(t, db)
+
+	d := startServe(t, db, "ANNALS_IMPORT_TOKEN="+token)
+	conn := dial(t, d.grpcAddr)
+	waitServing(t, conn)
+	client := annalsv1.NewArchiveServiceClient(conn)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	read := func() {
+		t.Helper()
+		if _, err := client.GetEvent(ctx, &annalsv1.GetEventRequest{Name: "events/alder-bexley-harbour-charter"}); err != nil {
+			t.Fatalf("GetEvent on a read-only archive: %v", err)
+		}
+		if names := listEventNames(t, ctx, client, &annalsv1.ListEventsRequest{Query: "harbour"}); len(names) == 0 {
+			t.Fatal("ListEvents on a read-only archive found nothing")
+		}
+	}
+	read()
+	bridge, err := os.ReadFile(doc("bridge.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		_, err = client.ImportDocument(bearer(ctx, token), &annalsv1.ImportDocumentRequest{Text: string(bridge), Filename: "bridge.txt"})
+		s := wantStatus(t, err, codes.Unavailable, server.ReasonReadOnly)
+		if !strings.Contains(s.Message(), "read-only") || strings.Contains(s.Message(), "sqlite") || strings.Contains(s.Message(), db) {
+			t.Errorf("message %q: want one saying the archive is read-only, without backend detail", s.Message())
+		}
+		read()
+	}
+	if code := d.stop(t); code != 0 {
+		t.Errorf("exit status after SIGTERM = %d, want 0", code)
+	}
+	if fileSHA256(t, db) != sum {
+		t.Error("the read-only database file changed")
+	}
+	checkIntegrity(t, db)
+}
+
+// mountTmpfs mounts a tmpfs of the given size (such as "3m") on a new
+// directory and returns it; the test is skipped where mounting is not
+// allowed (not root, no CAP_SYS_ADMIN). It is unmounted at cleanup.
+func mountTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
+		t.Skip("mounting a small file system (tmpfs) needs root on Linux")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0755", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+// TestServeFullDisk fills a real (small) file system through ImportDocument
+// until it is full: the import that does not fit is refused with
+// Unavailable (never Internal), reads go on working, every import
+// acknowledged before is kept, the database passes integrity_check, and
+// once there is room again imports work again.
+func TestServeFullDisk(t *testing.T) {
+	skipUnlessLong(t)
+	dir := mountTmpfs(t, "3m")
+	const token = "secret"
+	db := filepath.Join(dir, "annals.db")
+	docs := writeKillDocs(t, t.TempDir(), 0, 400, "The charter was read aloud every year.")
+
+	d := startServe(t, db, "ANNALS_IMPORT_TOKEN="+token)
+	conn := dial(t, d.grpcAddr)
+	waitServing(t, conn)
+	client := annalsv1.NewArchiveServiceClient(conn)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	importDoc := func(k killDoc) error {
+		text, err := os.ReadFile(k.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = client.ImportDocument(bearer(ctx, token), &annalsv1.ImportDocumentRequest{Text: string(text), Filename: filepath.Base(k.path)})
+		return err
+	}
+	acked := 0
+	var full error
+	for _, k := range docs {
+		if full = importDoc(k); full != nil {
+			break
+		}
+		acked++
+	}
+	if full == nil {
+		t.Fatalf("%d documents fitted in the 3 MiB file system; make the documents bigger", len(docs))
+	}
+	t.Logf("%d documents imported before the disk was full; then: %v", acked, full)
+	s := wantStatus(t, full, codes.Unavailable, server.ReasonReadOnly)
+	if strings.Contains(s.Message(), "sqlite") || strings.Contains(s.Message(), dir) {
+		t.Errorf("message %q shows backend detail", s.Message())
+	}
+	// Still full: refused again, the same way; reads work.
+	wantStatus(t, importDoc(docs[acked]), codes.Unavailable, server.ReasonReadOnly)
+	for _, k := range docs[:acked] {
+		if _, err := client.GetEvent(ctx, &annalsv1.GetEventRequest{Name: k.event}); err != nil {
+			t.Fatalf("GetEvent %s on a full disk: %v", k.event, err)
+		}
+	}
+	if code := d.stop(t); code != 0 {
+		t.Errorf("exit status after SIGTERM on a full disk = %d, want 0", code)
+	}
+
+	// Room again: the database is sound, holds every acknowledged import and
+	// none half, and takes the rest.
+	if out, err := exec.Command("mount", "-o", "remount,size=64m", dir).CombinedOutput(); err != nil {
+		t.Fatalf("remount: %v: %s", err, out)
+	}
+	if found := checkAllOrNothing(t, db, docs); len(found) < acked {
+		t.Fatalf("%d documents acknowledged before the disk was full, %d found", acked, len(found))
+	}
+	r := mustRun(t, 0, append([]string{"ingest", "--db", db, "--log-level", "warn"}, pathsOf(docs)...)...)
+	if found := checkAllOrNothing(t, db, docs); len(found) != len(docs) {
+		t.Fatalf("with room again %d of %d documents are imported:\n%s", len(found), len(docs), r.stdout)
+	}
 }
