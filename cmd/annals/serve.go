@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +20,8 @@ import (
 	"github.com/annals-project/annals/server"
 	"github.com/annals-project/annals/store/sqlite"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 )
 
 // serveConfig is the configuration of `annals serve`.
@@ -30,6 +33,8 @@ type serveConfig struct {
 	importToken    string
 	defaultTimeout time.Duration
 	shutdownGrace  time.Duration
+	tlsCert        string
+	tlsKey         string
 }
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
@@ -43,11 +48,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&c.importToken, "import-token", "", "bearer token that ImportDocument requires; empty disables imports over gRPC (prefer the environment variable: flags show in ps)")
 	durationFlag(fs, &c.defaultTimeout, "default-timeout", 30*time.Second, "deadline for RPCs that arrive without one")
 	durationFlag(fs, &c.shutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may run after SIGTERM before they are cut")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "PEM certificate (chain) file; with --tls-key, gRPC and HTTP serve TLS (1.2 or later) instead of plaintext")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "annals serve: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		fmt.Fprintln(stderr, "annals serve: --tls-cert and --tls-key (ANNALS_TLS_CERT, ANNALS_TLS_KEY) go together: give both for TLS, or neither for plaintext")
 		return errUsage
 	}
 	log, err := newLogger(stderr, c.logLevel)
@@ -62,12 +73,21 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer st.Close()
 
+	var tlsCfg *tls.Config
+	var grpcOpts []grpc.ServerOption
+	if c.tlsCert != "" {
+		if tlsCfg, err = server.LoadTLSConfig(c.tlsCert, c.tlsKey); err != nil {
+			return err
+		}
+		grpcOpts = append(grpcOpts, grpc.Creds(credentials.NewTLS(tlsCfg)))
+	}
 	srv, err := server.New(server.Config{
 		Logger:         log,
 		Store:          st,
 		Import:         ingest.Import,
 		ImportToken:    c.importToken,
 		DefaultTimeout: c.defaultTimeout,
+		ServerOptions:  grpcOpts,
 	})
 	if err != nil {
 		return err
@@ -97,13 +117,16 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		if httpLis, err = net.Listen("tcp", c.httpAddr); err != nil {
 			return fmt.Errorf("listen for HTTP: %w", err)
 		}
-		log.Info("http listening", "addr", httpLis.Addr().String(), "base", c.base)
+		if tlsCfg != nil {
+			httpSrv.TLSConfig = tlsCfg.Clone()
+		}
+		log.Info("http listening", "addr", httpLis.Addr().String(), "base", c.base, "tls", tlsCfg != nil)
 	}
 	lis, err := net.Listen("tcp", c.grpcAddr)
 	if err != nil {
 		return fmt.Errorf("listen for gRPC: %w", err)
 	}
-	log.Info("grpc listening", "addr", lis.Addr().String())
+	log.Info("grpc listening", "addr", lis.Addr().String(), "tls", tlsCfg != nil)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -114,7 +137,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	})
 	if httpSrv != nil {
 		g.Go(func() error {
-			if err := httpSrv.Serve(httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			serveHTTP := httpSrv.Serve
+			if httpSrv.TLSConfig != nil {
+				// The certificate is in TLSConfig; ServeTLS adds the ALPN protocols.
+				serveHTTP = func(l net.Listener) error { return httpSrv.ServeTLS(l, "", "") }
+			}
+			if err := serveHTTP(httpLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("http server: %w", err)
 			}
 			return nil
