@@ -105,6 +105,9 @@ func NewHTTPHandler(cfg HTTPConfig) (http.Handler, error) {
 }
 
 func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Every response must be written within HTTPWriteTimeout; dataset
+	// downloads move this deadline forward as they go (progressWriter).
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(HTTPWriteTimeout))
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
@@ -201,10 +204,13 @@ func (h *httpHandler) dump(f exporter.Format, gz bool) http.HandlerFunc {
 		if r.Method == http.MethodHead {
 			return
 		}
-		var out io.Writer = w
+		// A download may take longer than HTTPWriteTimeout; it is cut only
+		// when the client stops reading for that long.
+		pw := newProgressWriter(w)
+		var out io.Writer = pw
 		var zw *gzip.Writer
 		if gz {
-			zw = gzip.NewWriter(w) // no name or time in the header: the same archive gives the same bytes
+			zw = gzip.NewWriter(pw) // no name or time in the header: the same archive gives the same bytes
 			out = zw
 		}
 		if _, err := h.cfg.Exporter.Dataset(r.Context(), h.cfg.Store, out, f, nil); err != nil {

@@ -34,6 +34,24 @@ const (
 	// DefaultMaxSendMsgBytes is the largest response sent. List responses are
 	// kept under 4 MiB anyway (see archive.go); this bounds single records.
 	DefaultMaxSendMsgBytes = 16 << 20
+	// DefaultMaxConcurrentStreams is how many RPCs one client connection may
+	// have open at once (advertised in HTTP/2 SETTINGS); further RPCs on that
+	// connection wait until one ends.
+	DefaultMaxConcurrentStreams = 256
+)
+
+// Keepalive: how the server treats client pings and idle connections.
+const (
+	// KeepaliveMinPingInterval is the shortest interval between client pings
+	// the server tolerates (with or without RPCs open); a client pinging more
+	// often is sent GOAWAY "too_many_pings" and disconnected.
+	KeepaliveMinPingInterval = 10 * time.Second
+	// KeepaliveIdlePing is how long a connection may be silent before the
+	// server pings it to find out whether the client is still there.
+	KeepaliveIdlePing = 5 * time.Minute
+	// KeepalivePingTimeout is how long the server waits for the answer to
+	// that ping before closing the connection.
+	KeepalivePingTimeout = 20 * time.Second
 )
 
 // minRecvMsgBytes is the smallest MaxRecvMsgBytes that still lets the
@@ -62,6 +80,9 @@ type Config struct {
 	MaxRecvMsgBytes int
 	// MaxSendMsgBytes is the largest response sent: 0 means DefaultMaxSendMsgBytes.
 	MaxSendMsgBytes int
+	// MaxConcurrentStreams bounds the RPCs open at once on one connection:
+	// 0 means DefaultMaxConcurrentStreams.
+	MaxConcurrentStreams uint32
 	// ServerOptions are added after the server's own options (for TLS
 	// credentials, stats handlers and the like).
 	ServerOptions []grpc.ServerOption
@@ -110,6 +131,11 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: MaxSendMsgBytes %d is negative", send)
 	}
 
+	streams := cfg.MaxConcurrentStreams
+	if streams == 0 {
+		streams = DefaultMaxConcurrentStreams
+	}
+
 	ic := &interceptors{log: log, defaultTimeout: timeout}
 	if cfg.ImportToken != "" {
 		h := sha256.Sum256([]byte(cfg.ImportToken))
@@ -120,13 +146,14 @@ func New(cfg Config) (*Server, error) {
 		grpc.ChainStreamInterceptor(ic.stream()...),
 		grpc.MaxRecvMsgSize(recv),
 		grpc.MaxSendMsgSize(send),
+		grpc.MaxConcurrentStreams(streams),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
-			MinTime:             10 * time.Second, // clients pinging more often are disconnected
+			MinTime:             KeepaliveMinPingInterval,
 			PermitWithoutStream: true,
 		}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{
-			Time:    5 * time.Minute, // ping idle clients to find dead connections
-			Timeout: 20 * time.Second,
+			Time:    KeepaliveIdlePing,
+			Timeout: KeepalivePingTimeout,
 		}),
 	}
 	opts = append(opts, cfg.ServerOptions...)

@@ -46,7 +46,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&c.httpAddr, "http-addr", "localhost:8080", "address the HTTP server (RDF dumps, resource pages, health) listens on; empty turns it off")
 	fs.StringVar(&c.base, "base", exporter.DefaultBase, "base IRI of the resources in RDF, {base}/events/{id}; set it to the server's public address")
 	fs.StringVar(&c.importToken, "import-token", "", "bearer token that ImportDocument requires; empty disables imports over gRPC (prefer the environment variable: flags show in ps)")
-	durationFlag(fs, &c.defaultTimeout, "default-timeout", 30*time.Second, "deadline for RPCs that arrive without one")
+	durationFlag(fs, &c.defaultTimeout, "default-timeout", server.DefaultTimeout, "deadline for RPCs that arrive without one")
 	durationFlag(fs, &c.shutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may run after SIGTERM before they are cut")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "PEM certificate (chain) file; with --tls-key, gRPC and HTTP serve TLS (1.2 or later) instead of plaintext")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
@@ -105,15 +105,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		httpSrv = &http.Server{
-			Handler:           h,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			MaxHeaderBytes:    64 << 10,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-			BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-		}
+		// The limits (timeouts, header size) are server's: see the README's Limits table.
+		httpSrv = server.NewHTTPServer(h)
+		httpSrv.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+		httpSrv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 		if httpLis, err = net.Listen("tcp", c.httpAddr); err != nil {
 			return fmt.Errorf("listen for HTTP: %w", err)
 		}
