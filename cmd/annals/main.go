@@ -4,6 +4,7 @@
 //	annals serve   [flags]          serve gRPC (and HTTP) on the embedded default
 //	annals ingest  [flags] FILE...  import seed-format documents
 //	annals export  [flags]          write the archive as Turtle or N-Triples
+//	annals gen     [flags]          generate a synthetic archive
 //
 // Every flag has an environment twin, ANNALS_<FLAG>; the flag wins.
 package main
@@ -33,6 +34,8 @@ usage:
   annals serve   [flags]          serve the archive (gRPC, HTTP); creates ./annals.db on first start
   annals ingest  [flags] FILE...  import seed-format documents into the database
   annals export  [flags]          write the whole archive as Turtle or N-Triples
+  annals gen     --events N (--db FILE | --out DIR)
+                                  generate a synthetic archive (for benchmarks)
   annals help COMMAND             show a command's flags
 
 Every flag can also be set through the environment: --grpc-addr through
@@ -61,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = ingestCmd(ctx, rest, stdout, stderr)
 	case "export":
 		err = exportCmd(ctx, rest, stdout, stderr)
+	case "gen":
+		err = genCmd(ctx, rest, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "annals: unknown command %q\n\n%s", cmd, usage)
 		return 2
