@@ -6,7 +6,7 @@ BUF := buf
 GO_PKGS := ./...
 FUZZTIME ?= 10s
 
-.PHONY: all run test tools generate check-generated lint breaking fmt-check vet unit fuzz bench build
+.PHONY: all run test tools generate check-generated lint breaking fmt-check vet unit fuzz bench build soak-short
 
 all: build
 
@@ -53,7 +53,11 @@ unit:
 fuzz:
 	./scripts/fuzz $(FUZZTIME)
 
-test: tools check-generated lint breaking fmt-check vet unit fuzz
+## soak-short: the short soak (about 30 s): ghz against the real binary, zero errors, bounded RSS (scripts/soak)
+soak-short:
+	SOAK_SHORT=1 ./scripts/soak
+
+test: tools check-generated lint breaking fmt-check vet unit fuzz soak-short
 
 ## bench: run the benchmarks and their baselines (see BENCHMARKS.md)
 bench:
