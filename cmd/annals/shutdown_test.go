@@ -109,10 +109,11 @@ func fillArchive(t *testing.T, db string, n, textBytes int) {
 }
 
 // TestServeGracefulShutdown starts the real binary on an archive whose dump
-// takes a while to send, starts an ExportDataset stream and an HTTP
-// /dataset.nt download, reads their first bytes and pauses them, sends the
-// signal, and checks that: new connections and new RPCs are refused (and
-// health, while it still answers, says NOT_SERVING); the paused stream and
+// takes a while to send, opens a health Watch, starts an ExportDataset
+// stream and an HTTP /dataset.nt download, reads their first bytes and
+// pauses them, sends the signal, and checks that: new connections and new
+// RPCs are refused (and health, while it still answers, says NOT_SERVING);
+// the watcher hears NOT_SERVING and its stream ends; the paused stream and
 // download then complete with every byte of the dump; and the process exits
 // by itself with status 0, without cutting anything at the grace deadline.
 func TestServeGracefulShutdown(t *testing.T) {
@@ -145,6 +146,16 @@ func TestServeGracefulShutdown(t *testing.T) {
 			waitServing(t, conn)
 			ctx, cancel := context.WithTimeout(context.Background(), grace+time.Minute)
 			defer cancel()
+
+			// A health watcher, as clients with client-side health checking
+			// keep: it must hear NOT_SERVING and not hold the shutdown up.
+			watch, err := healthpb.NewHealthClient(conn).Watch(ctx, &healthpb.HealthCheckRequest{})
+			if err != nil {
+				t.Fatalf("health Watch: %v", err)
+			}
+			if r, err := watch.Recv(); err != nil || r.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+				t.Fatalf("health Watch first = %v, %v; want SERVING", r.GetStatus(), err)
+			}
 
 			// The export stream, read up to its first chunk.
 			stream, err := annalsv1.NewExportServiceClient(conn).ExportDataset(ctx,
@@ -186,6 +197,20 @@ func TestServeGracefulShutdown(t *testing.T) {
 			// says NOT_SERVING, an RPC on the open connection fails with
 			// Unavailable, a new HTTP connection is refused.
 			checkRefused(t, d, conn)
+
+			// The watcher hears NOT_SERVING, then its stream ends.
+			var heard []string
+			for {
+				r, err := watch.Recv()
+				if err != nil {
+					t.Logf("health Watch after %v: %v, then %v", sig, heard, err)
+					break
+				}
+				heard = append(heard, r.GetStatus().String())
+			}
+			if len(heard) == 0 || heard[len(heard)-1] != healthpb.HealthCheckResponse_NOT_SERVING.String() {
+				t.Errorf("health Watch after %v heard %v; want NOT_SERVING last", sig, heard)
+			}
 
 			// The paused stream and download finish with every byte.
 			for {
