@@ -28,10 +28,15 @@ const (
 	// ReasonInvalidArgument means the request has bad fields; a
 	// google.rpc.BadRequest detail names each of them.
 	ReasonInvalidArgument = "INVALID_ARGUMENT"
+	// ReasonMalformedRequest means the request could not be decoded: it is
+	// not protobuf wire format, or a string field is not valid UTF-8 (a
+	// google.rpc.BadRequest then names the field).
+	ReasonMalformedRequest = "MALFORMED_REQUEST"
 	// ReasonInvalidPageToken means page_token is not one this server issued
 	// for the same filters.
 	ReasonInvalidPageToken = "INVALID_PAGE_TOKEN"
-	// ReasonInvalidQuery means the full-text query has nothing to search for.
+	// ReasonInvalidQuery means the full-text query has no word to search
+	// for, or more than MaxQueryWords.
 	ReasonInvalidQuery = "INVALID_QUERY"
 	// ReasonInvalidDocument means an imported document does not follow the
 	// seed format; the BadRequest detail gives the line.
@@ -135,6 +140,7 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) *status.Status {
 		bad   *badRequestError
 		perr  *ingest.ParseError
 		rerr  *resourceError
+		derr  *decodeError
 		named string
 	)
 	if errors.As(err, &rerr) {
@@ -148,12 +154,21 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) *status.Status {
 		}
 		return withDetails(codes.InvalidArgument, bad.Error(), reason, nil, badRequest(bad.violations...))
 
+	case errors.As(err, &derr):
+		var details []protoadapt.MessageV1
+		if derr.field != "" {
+			details = append(details, badRequest(fieldViolation{derr.field, derr.desc}))
+		}
+		return withDetails(codes.InvalidArgument, derr.Error(), ReasonMalformedRequest, nil, details...)
+
 	case errors.Is(err, store.ErrInvalidCursor):
 		return withDetails(codes.InvalidArgument, "page_token is no longer valid; start again without it",
 			ReasonInvalidPageToken, nil, badRequest(fieldViolation{"page_token", "the page it points to is not valid for this query"}))
 	case errors.Is(err, store.ErrInvalidQuery):
-		return withDetails(codes.InvalidArgument, "query has nothing to search for; give at least one word",
-			ReasonInvalidQuery, nil, badRequest(fieldViolation{"query", "no word to search for"}))
+		// The store refuses a query with no word, or with too many.
+		return withDetails(codes.InvalidArgument,
+			fmt.Sprintf("query has no word to search for, or more than %d different words; give 1 to %d words", MaxQueryWords, MaxQueryWords),
+			ReasonInvalidQuery, nil, badRequest(fieldViolation{"query", fmt.Sprintf("no word to search for, or more than %d different words", MaxQueryWords)}))
 
 	case errors.Is(err, store.ErrNotFound):
 		msg := "resource not found"

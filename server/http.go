@@ -61,10 +61,11 @@ var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
 
 // httpHandler serves the archive's linked data over HTTP.
 type httpHandler struct {
-	cfg   HTTPConfig
-	log   *slog.Logger
-	limit chan struct{}
-	mux   *http.ServeMux
+	cfg      HTTPConfig
+	log      *slog.Logger
+	limit    chan struct{}
+	mux      *http.ServeMux
+	patterns []string // the routes, as registered
 }
 
 // NewHTTPHandler returns the HTTP side of Annals:
@@ -90,24 +91,35 @@ func NewHTTPHandler(cfg HTTPConfig) (http.Handler, error) {
 		n = DefaultMaxConcurrentExports
 	}
 	h.limit = make(chan struct{}, n)
-	h.mux.HandleFunc("GET /{$}", h.index)
-	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { plain(w, http.StatusOK, "ok") })
-	h.mux.HandleFunc("GET /readyz", h.readyz)
-	h.mux.HandleFunc("GET /dataset.ttl", h.dump(exporter.Turtle, false))
-	h.mux.HandleFunc("GET /dataset.nt", h.dump(exporter.NTriples, false))
-	h.mux.HandleFunc("GET /dataset.nt.gz", h.dump(exporter.NTriples, true))
-	h.mux.HandleFunc("GET /dataset", h.description)
-	h.mux.HandleFunc("GET /.well-known/void", h.description)
+	h.handle("GET /{$}", h.index)
+	h.handle("GET /healthz", func(w http.ResponseWriter, r *http.Request) { plain(w, http.StatusOK, "ok") })
+	h.handle("GET /readyz", h.readyz)
+	h.handle("GET /dataset.ttl", h.dump(exporter.Turtle, false))
+	h.handle("GET /dataset.nt", h.dump(exporter.NTriples, false))
+	h.handle("GET /dataset.nt.gz", h.dump(exporter.NTriples, true))
+	h.handle("GET /dataset", h.description)
+	h.handle("GET /.well-known/void", h.description)
 	for _, k := range resource.Kinds {
-		h.mux.HandleFunc("GET /"+string(k)+"/{id}", h.resource(k))
+		h.handle("GET /"+string(k)+"/{id}", h.resource(k))
 	}
 	return h, nil
+}
+
+// handle registers a route and notes its pattern.
+func (h *httpHandler) handle(pattern string, fn http.HandlerFunc) {
+	h.patterns = append(h.patterns, pattern)
+	h.mux.HandleFunc(pattern, fn)
 }
 
 func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Every response must be written within HTTPWriteTimeout; dataset
 	// downloads move this deadline forward as they go (progressWriter).
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(HTTPWriteTimeout))
+	// A Range in a unit other than bytes must be ignored (RFC 9110 §14.2);
+	// http.ServeContent would answer 416.
+	if rg := r.Header.Get("Range"); rg != "" && !strings.HasPrefix(rg, "bytes=") {
+		r.Header.Del("Range")
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {

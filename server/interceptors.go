@@ -24,13 +24,16 @@ import (
 
 // The interceptors run in this order, outermost first:
 //
-//	logging -> errors -> recovery -> auth -> default deadline (unary only) -> handler
+//	logging -> errors -> recovery -> auth -> decode check -> default deadline (unary only) -> handler
 //
 // Logging is outermost so that every request, a recovered panic included,
 // gets one log line with its final code and request id; it is a few lines
 // that do not panic. The errors interceptor maps whatever the inner ones and
 // the handler return through toStatus, so no error leaves unmapped (as
-// Unknown). Recovery turns a panic into Internal and logs its stack.
+// Unknown). Recovery turns a panic into Internal and logs its stack. The
+// decode check turns a request requestCodec could not decode (codec.go) into
+// InvalidArgument; it comes after auth, so that a client without the token
+// learns nothing more than Unauthenticated.
 
 // RequestIDHeader is the metadata key of the request id: read from the
 // request when the client sets it, generated otherwise, and sent back in the
@@ -95,6 +98,7 @@ func (ic *interceptors) unary() []grpc.UnaryServerInterceptor {
 		ic.mapErrorsUnary,
 		recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(ic.recovered)),
 		ic.authUnary,
+		decodeUnary,
 		ic.deadlineUnary,
 	}
 }
@@ -107,6 +111,7 @@ func (ic *interceptors) stream() []grpc.StreamServerInterceptor {
 		ic.mapErrorsStream,
 		recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(ic.recovered)),
 		ic.authStream,
+		decodeStream,
 	}
 }
 
@@ -234,4 +239,26 @@ func (ic *interceptors) deadlineUnary(ctx context.Context, req any, info *grpc.U
 	ctx, cancel := context.WithTimeout(ctx, ic.defaultTimeout)
 	defer cancel()
 	return handler(ctx, req)
+}
+
+// decodeUnary refuses a request that requestCodec could not decode.
+func decodeUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	if err := checkDecoded(req); err != nil {
+		return nil, err
+	}
+	return handler(ctx, req)
+}
+
+// decodeStream refuses, on the stream, each message requestCodec could not decode.
+func decodeStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	return handler(srv, decodeCheckedStream{ss})
+}
+
+type decodeCheckedStream struct{ grpc.ServerStream }
+
+func (s decodeCheckedStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	return checkDecoded(m)
 }

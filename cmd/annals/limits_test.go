@@ -102,6 +102,7 @@ func TestReadmeLimitsMatchCode(t *testing.T) {
 		"largest page size":                                 int64(server.MaxPageSize),
 		"document size (ImportDocument, `annals ingest`)":   int64(ingest.MaxDocumentBytes),
 		"full-text query":                                   int64(server.MaxQueryBytes),
+		"different words in a full-text query":              int64(server.MaxQueryWords),
 		"ImportDocument filename":                           int64(server.MaxFilenameBytes),
 		"whole-archive exports running at once":             int64(server.DefaultMaxConcurrentExports),
 		"HTTP request line and headers":                     int64(server.HTTPMaxHeaderBytes),
