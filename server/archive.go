@@ -28,6 +28,7 @@ type archiveService struct {
 	store        store.Store
 	importer     ingest.Importer
 	log          *slog.Logger
+	metrics      *Metrics // nil: none
 	maxPageBytes int
 }
 
@@ -162,14 +163,16 @@ func (a *archiveService) ImportDocument(ctx context.Context, req *annalsv1.Impor
 		return nil, errNoImporter
 	}
 	if err := validateImport(req); err != nil {
+		a.metrics.countImport(nil, req.GetValidateOnly(), err)
 		return nil, err
 	}
 	rep, err := a.importer(ctx, a.store, req.GetFilename(), []byte(req.GetText()), ingest.Options{DryRun: req.GetValidateOnly()})
+	if err == nil && rep == nil {
+		err = errors.New("importer returned neither a report nor an error")
+	}
+	a.metrics.countImport(rep, req.GetValidateOnly(), err)
 	if err != nil {
 		return nil, err
-	}
-	if rep == nil {
-		return nil, errors.New("importer returned neither a report nor an error")
 	}
 	resp := &annalsv1.ImportDocumentResponse{
 		Event:    rep.Event,

@@ -36,7 +36,14 @@ type HTTPConfig struct {
 	// MaxConcurrentExports bounds the dataset dumps streaming at once; past it
 	// requests get 429. 0 means DefaultMaxConcurrentExports.
 	MaxConcurrentExports int
+	// Metrics, when not nil, counts the HTTP requests and is served at /metrics.
+	Metrics *Metrics
 }
+
+// RequestIDHTTPHeader is the HTTP header of the request id: read from the
+// request when the client sets a usable one (printable ASCII, at most 128
+// bytes), generated otherwise, sent back in the response and logged.
+const RequestIDHTTPHeader = "X-Request-Id"
 
 // Media types the HTTP side offers for a resource, in order of preference.
 const (
@@ -75,6 +82,7 @@ type httpHandler struct {
 //	GET /{events,actors,places,sources}/{id}        one resource: Turtle, N-Triples or HTML by Accept
 //	GET /{…}/{id}.ttl, /{…}/{id}.nt                 one resource in the named format
 //	GET /healthz, /readyz                           liveness and readiness
+//	GET /metrics                                    Prometheus metrics (when HTTPConfig.Metrics is set)
 //
 // Resource answers carry ETag and Last-Modified and honour conditional
 // requests; what cannot be produced in an acceptable format gets 406.
@@ -102,6 +110,9 @@ func NewHTTPHandler(cfg HTTPConfig) (http.Handler, error) {
 	for _, k := range resource.Kinds {
 		h.handle("GET /"+string(k)+"/{id}", h.resource(k))
 	}
+	if cfg.Metrics != nil {
+		h.handle("GET /metrics", cfg.Metrics.Handler().ServeHTTP)
+	}
 	return h, nil
 }
 
@@ -111,7 +122,18 @@ func (h *httpHandler) handle(pattern string, fn http.HandlerFunc) {
 	h.mux.HandleFunc(pattern, fn)
 }
 
-func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *httpHandler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := r.Header.Get(RequestIDHTTPHeader)
+	if !usableRequestID(id) {
+		id = newRequestID()
+	}
+	rw.Header().Set(RequestIDHTTPHeader, id)
+	// The mux sets the matched pattern on this request, for done.
+	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+	w := &statusWriter{ResponseWriter: rw}
+	defer h.done(w, r, start)
+
 	// Every response must be written within HTTPWriteTimeout; dataset
 	// downloads move this deadline forward as they go (progressWriter).
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(HTTPWriteTimeout))
@@ -125,12 +147,70 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
-			h.log.Error("http handler panicked", "path", r.URL.Path, "panic", fmt.Sprint(p))
+			h.log.Error("http handler panicked", "path", clip(r.URL.Path), "panic", fmt.Sprint(p), "request_id", requestID(r.Context()))
 			plain(w, http.StatusInternalServerError, "internal error")
 		}
 	}()
 	h.mux.ServeHTTP(w, r)
 }
+
+// done logs and counts an answered request: its method, route pattern,
+// path (never the query, which may hold anything), status, size, duration
+// and request id; no header, no body. Probes and scrapes log at debug level.
+func (h *httpHandler) done(w *statusWriter, r *http.Request, start time.Time) {
+	d := time.Since(start)
+	code := w.code
+	if code == 0 {
+		code = http.StatusOK // nothing written: net/http sends 200
+	}
+	h.cfg.Metrics.observeHTTP(r.Pattern, r.Method, code, d)
+	level := slog.LevelInfo
+	switch {
+	case code >= 500:
+		level = slog.LevelError
+	case r.Pattern == "GET /healthz" || r.Pattern == "GET /readyz" || r.Pattern == "GET /metrics":
+		level = slog.LevelDebug
+	}
+	method := r.Method
+	if len(method) > 16 {
+		method = method[:16]
+	}
+	h.log.LogAttrs(r.Context(), level, "http request",
+		slog.String("method", method),
+		slog.String("route", r.Pattern),
+		slog.String("path", clip(strings.ToValidUTF8(r.URL.Path, "\uFFFD"))),
+		slog.Int("status", code),
+		slog.Int64("bytes", w.bytes),
+		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
+		slog.String("request_id", requestID(r.Context())),
+	)
+}
+
+// statusWriter remembers the status and counts the body bytes of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	code  int
+	bytes int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 && code >= 200 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection (deadlines, flush).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func plain(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -156,7 +236,7 @@ func (h *httpHandler) fail(w http.ResponseWriter, r *http.Request, name string, 
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		plain(w, http.StatusServiceUnavailable, "request canceled or timed out")
 	default:
-		h.log.ErrorContext(r.Context(), "http request failed", "path", r.URL.Path, "error", err.Error())
+		h.log.ErrorContext(r.Context(), "http request failed", "path", clip(r.URL.Path), "error", err.Error(), "request_id", requestID(r.Context()))
 		plain(w, http.StatusInternalServerError, "internal error")
 	}
 }
@@ -227,7 +307,7 @@ func (h *httpHandler) dump(f exporter.Format, gz bool) http.HandlerFunc {
 		}
 		if _, err := h.cfg.Exporter.Dataset(r.Context(), h.cfg.Store, out, f, nil); err != nil {
 			// The status line is gone; cutting the connection tells the client the body is incomplete.
-			h.log.ErrorContext(r.Context(), "dataset download failed", "path", r.URL.Path, "error", err.Error())
+			h.log.ErrorContext(r.Context(), "dataset download failed", "path", r.URL.Path, "error", err.Error(), "request_id", requestID(r.Context()))
 			panic(http.ErrAbortHandler)
 		}
 		if zw != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,13 +25,14 @@ import (
 
 // The interceptors run in this order, outermost first:
 //
-//	logging -> errors -> recovery -> auth -> decode check -> default deadline (unary only) -> handler
+//	logging -> metrics -> errors -> recovery -> auth -> decode check -> default deadline (unary only) -> handler
 //
 // Logging is outermost so that every request, a recovered panic included,
 // gets one log line with its final code and request id; it is a few lines
 // that do not panic. The errors interceptor maps whatever the inner ones and
 // the handler return through toStatus, so no error leaves unmapped (as
-// Unknown). Recovery turns a panic into Internal and logs its stack. The
+// Unknown); the metrics interceptor, outside it, counts the final codes.
+// Recovery turns a panic into Internal and logs its stack. The
 // decode check turns a request requestCodec could not decode (codec.go) into
 // InvalidArgument; it comes after auth, so that a client without the token
 // learns nothing more than Unauthenticated.
@@ -68,6 +70,11 @@ func incomingRequestID(ctx context.Context) string {
 			return vs[0]
 		}
 	}
+	return newRequestID()
+}
+
+// newRequestID returns a random request id.
+func newRequestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
 	return hex.EncodeToString(b[:])
@@ -90,29 +97,36 @@ type interceptors struct {
 	log            *slog.Logger
 	tokenHash      *[sha256.Size]byte // nil: no import token configured
 	defaultTimeout time.Duration      // 0: none
+	metrics        *Metrics           // nil: none
 }
 
 func (ic *interceptors) unary() []grpc.UnaryServerInterceptor {
-	return []grpc.UnaryServerInterceptor{
-		ic.logUnary,
+	var metrics []grpc.UnaryServerInterceptor
+	if ic.metrics != nil {
+		metrics = append(metrics, ic.metrics.grpc.UnaryServerInterceptor())
+	}
+	return slices.Concat([]grpc.UnaryServerInterceptor{ic.logUnary}, metrics, []grpc.UnaryServerInterceptor{
 		ic.mapErrorsUnary,
 		recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(ic.recovered)),
 		ic.authUnary,
 		decodeUnary,
 		ic.deadlineUnary,
-	}
+	})
 }
 
 func (ic *interceptors) stream() []grpc.StreamServerInterceptor {
 	// Streams get no default deadline: an export of the whole archive may
 	// rightly take longer than any one read.
-	return []grpc.StreamServerInterceptor{
-		ic.logStream,
+	var metrics []grpc.StreamServerInterceptor
+	if ic.metrics != nil {
+		metrics = append(metrics, ic.metrics.grpc.StreamServerInterceptor())
+	}
+	return slices.Concat([]grpc.StreamServerInterceptor{ic.logStream}, metrics, []grpc.StreamServerInterceptor{
 		ic.mapErrorsStream,
 		recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(ic.recovered)),
 		ic.authStream,
 		decodeStream,
-	}
+	})
 }
 
 // logUnary gives the request an id and logs its method, code and duration

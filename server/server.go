@@ -86,6 +86,10 @@ type Config struct {
 	// ServerOptions are added after the server's own options (for TLS
 	// credentials, stats handlers and the like).
 	ServerOptions []grpc.ServerOption
+	// Metrics, when not nil, receives the gRPC server metrics (by method
+	// and code) and import counts. Wrap the Store with InstrumentStore for
+	// store latency.
+	Metrics *Metrics
 }
 
 // Server is Annals' gRPC server: ArchiveService, the standard health service
@@ -136,7 +140,7 @@ func New(cfg Config) (*Server, error) {
 		streams = DefaultMaxConcurrentStreams
 	}
 
-	ic := &interceptors{log: log, defaultTimeout: timeout}
+	ic := &interceptors{log: log, defaultTimeout: timeout, metrics: cfg.Metrics}
 	if cfg.ImportToken != "" {
 		h := sha256.Sum256([]byte(cfg.ImportToken))
 		ic.tokenHash = &h
@@ -173,6 +177,7 @@ func New(cfg Config) (*Server, error) {
 		store:        cfg.Store,
 		importer:     cfg.Import,
 		log:          log,
+		metrics:      cfg.Metrics,
 		maxPageBytes: defaultMaxPageBytes,
 	}
 	annalsv1.RegisterArchiveServiceServer(s, s.archive)

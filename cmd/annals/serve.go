@@ -19,6 +19,7 @@ import (
 	"github.com/annals-project/annals/ingest"
 	"github.com/annals-project/annals/server"
 	"github.com/annals-project/annals/store/sqlite"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -75,6 +76,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer st.Close()
+	// Metrics on a registry of this process's own, served at /metrics;
+	// archive is st with each call timed.
+	metrics, err := server.NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		return err
+	}
+	archive := server.InstrumentStore(st, metrics)
 
 	var tlsCfg *tls.Config
 	var grpcOpts []grpc.ServerOption
@@ -89,11 +97,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	grpcOpts = append(grpcOpts, grpc.ChainStreamInterceptor(endHealthWatches(draining)))
 	srv, err := server.New(server.Config{
 		Logger:         log,
-		Store:          st,
+		Store:          archive,
 		Import:         ingest.Import,
 		ImportToken:    c.importToken,
 		DefaultTimeout: c.defaultTimeout,
 		ServerOptions:  grpcOpts,
+		Metrics:        metrics,
 	})
 	if err != nil {
 		return err
@@ -102,12 +111,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--base: %w", err)
 	}
-	server.RegisterExportService(srv, st, x, 0)
+	server.RegisterExportService(srv, archive, x, 0)
 	var ready atomic.Bool
 	var httpSrv *http.Server
 	var httpLis net.Listener
 	if c.httpAddr != "" {
-		h, err := server.NewHTTPHandler(server.HTTPConfig{Logger: log, Store: st, Exporter: x, Ready: ready.Load})
+		h, err := server.NewHTTPHandler(server.HTTPConfig{Logger: log, Store: archive, Exporter: x, Ready: ready.Load, Metrics: metrics})
 		if err != nil {
 			return err
 		}
@@ -151,7 +160,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	g.Go(func() error {
 		// Health says NOT_SERVING until the bundled dataset is in the database.
-		if _, err := data.Load(gctx, st, ingest.Import, log); err != nil {
+		if _, err := data.Load(gctx, archive, ingest.Import, log); err != nil {
 			return fmt.Errorf("load bundled dataset: %w", err)
 		}
 		ready.Store(true)
