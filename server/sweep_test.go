@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -95,7 +96,12 @@ func newSweepEnv(t *testing.T) *sweepEnv {
 	if _, err := data.Load(ctx, st, ingest.Import, log); err != nil {
 		t.Fatalf("load the bundled archive: %v", err)
 	}
-	srv, err := New(Config{Logger: log, Store: st, Import: ingest.Import, ImportToken: testToken})
+	metrics, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ist := InstrumentStore(st, metrics)
+	srv, err := New(Config{Logger: log, Store: ist, Import: ingest.Import, ImportToken: testToken, Metrics: metrics})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +109,7 @@ func newSweepEnv(t *testing.T) *sweepEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	RegisterExportService(srv, st, x, 0)
+	RegisterExportService(srv, ist, x, 0)
 	srv.SetServing(true)
 	lis := bufconn.Listen(1 << 20)
 	go func() { _ = srv.Serve(lis) }()
@@ -117,7 +123,7 @@ func newSweepEnv(t *testing.T) *sweepEnv {
 	}
 	t.Cleanup(func() { e.conn.Close() })
 
-	h, err := NewHTTPHandler(HTTPConfig{Logger: log, Store: st, Exporter: x})
+	h, err := NewHTTPHandler(HTTPConfig{Logger: log, Store: ist, Exporter: x, Metrics: metrics})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -612,6 +618,7 @@ func TestBadInputSweepHTTP(t *testing.T) {
 		{pattern: "GET /{$}", path: "/"},
 		{pattern: "GET /healthz", path: "/healthz"},
 		{pattern: "GET /readyz", path: "/readyz"},
+		{pattern: "GET /metrics", path: "/metrics"},
 		{pattern: "GET /dataset.ttl", path: "/dataset.ttl"},
 		{pattern: "GET /dataset.nt", path: "/dataset.nt"},
 		{pattern: "GET /dataset.nt.gz", path: "/dataset.nt.gz"},
