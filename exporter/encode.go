@@ -70,35 +70,35 @@ func (f Format) Extension() string {
 	return ""
 }
 
-// encoder writes triples through knakk/rdf's streaming TripleEncoder (never
-// EncodeAll, which buffers and sorts the whole graph) and counts them.
+// encoder writes triples through writer (writer.go), streaming, and counts
+// them.
 type encoder struct {
 	f      Format
-	enc    *rdf.TripleEncoder
-	prefix map[string]string // namespace -> prefix, as registered with enc
+	w      tripleWriter
+	prefix map[string]string // namespace -> Turtle prefix
 	n      int64
 	used   []bool // used[i]: vocabularies[i] occurs in what was written
 }
 
 func (x *Exporter) newEncoder(w io.Writer, f Format) (*encoder, error) {
-	var kf rdf.Format
 	switch f {
-	case Turtle:
-		kf = rdf.Turtle
-	case NTriples:
-		kf = rdf.NTriples
+	case Turtle, NTriples:
 	default:
 		return nil, fmt.Errorf("exporter: %w %v", ErrUnknownFormat, f)
 	}
-	e := &encoder{f: f, enc: rdf.NewTripleEncoder(w, kf), used: make([]bool, len(vocabularies))}
+	e := &encoder{f: f, used: make([]bool, len(vocabularies))}
 	if f == Turtle {
-		e.enc.GenerateNamespaces = false
 		e.prefix = x.prefixes
-		for ns, p := range x.prefixes {
-			e.enc.Namespaces[ns] = p
-		}
 	}
+	e.w = newWriter(w, f, e.prefix)
 	return e, nil
+}
+
+// tripleWriter is what an encoder writes through: writer, or in tests
+// knakk/rdf's TripleEncoder, to compare their bytes.
+type tripleWriter interface {
+	write(rdf.Triple) error
+	close() error
 }
 
 // encode writes ts, which must hold all the triples of their subjects (see
@@ -111,7 +111,7 @@ func (e *encoder) encode(ts []rdf.Triple) error {
 			}
 		}
 		e.note(t)
-		if err := e.enc.Encode(t); err != nil {
+		if err := e.w.write(t); err != nil {
 			return fmt.Errorf("exporter: writing: %w", err)
 		}
 		e.n++
@@ -138,14 +138,14 @@ func (e *encoder) note(t rdf.Triple) {
 }
 
 func (e *encoder) close() error {
-	if err := e.enc.Close(); err != nil {
+	if err := e.w.close(); err != nil {
 		return fmt.Errorf("exporter: writing: %w", err)
 	}
 	return nil
 }
 
 // checkTurtle guards the known defects of knakk/rdf's Turtle encoder
-// (../shared/toolchain.md): it returns an error, rather than let invalid
+// (../shared/toolchain.md), which writer reproduces byte for byte: it returns an error, rather than let invalid
 // Turtle be written, when t holds
 //   - an IRI in a registered namespace whose local name knakk/rdf would
 //     write unescaped although it needs escaping,

@@ -152,6 +152,11 @@ func (x *Exporter) Dataset(ctx context.Context, r store.Reader, w io.Writer, f F
 	if err != nil {
 		return 0, err
 	}
+	return x.writeDataset(ctx, r, enc, progress)
+}
+
+// writeDataset is Dataset through enc.
+func (x *Exporter) writeDataset(ctx context.Context, r store.Reader, enc *encoder, progress func(triples int64)) (int64, error) {
 	if err := enc.encode(x.header(nil)); err != nil {
 		return 0, err
 	}

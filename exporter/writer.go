@@ -1,0 +1,412 @@
+package exporter
+
+import (
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/knakk/rdf"
+)
+
+// writerBufSize is how many bytes a writer gathers before it writes them on.
+const writerBufSize = 64 << 10
+
+// writer is a streaming N-Triples and Turtle writer over knakk/rdf's terms.
+// knakk/rdf's TripleEncoder formats every term with fmt and allocates
+// several strings per triple; this writer appends the same bytes to one
+// reused buffer, which is what lets a dump run at millions of triples a
+// second (see BENCHMARKS.md, "RDF writers").
+//
+// The bytes are knakk/rdf's for every triple whose literals hold no control
+// character other than tab, line feed and carriage return: N-Triples is
+// "s p o .\n" with IRIs in full, and Turtle follows TripleEncoder.Encode
+// step for step (the same prefix declarations at the same places, the same
+// tabs, " ;\n" and " ,\n" continuations), so the golden files hold. Where
+// knakk/rdf writes a control character raw, this writer escapes it as
+// \u00XX (valid either way in RDF 1.1; several parsers mishandle the raw
+// form). The Turtle defects of knakk/rdf that checkTurtle guards against are
+// reproduced, not fixed: encoder refuses those triples before they get here.
+type writer struct {
+	w   io.Writer
+	buf []byte
+	err error
+
+	turtle bool
+	// Turtle state, as in knakk/rdf's TripleEncoder.
+	ns      map[string]*nsState // the namespaces with a prefix
+	recent  [2]*nsState         // the last namespaces looked up
+	open    bool                // a statement is open (its " ." not yet written)
+	curSubj rdf.Subject
+	curPred string
+}
+
+func newWriter(w io.Writer, f Format, prefix map[string]string) *writer {
+	x := &writer{w: w, buf: make([]byte, 0, writerBufSize), turtle: f == Turtle}
+	if x.turtle {
+		x.ns = make(map[string]*nsState, len(prefix))
+		for ns, p := range prefix {
+			x.ns[ns] = &nsState{ns: ns, prefix: p}
+		}
+	}
+	return x
+}
+
+// write appends one triple.
+func (x *writer) write(t rdf.Triple) error {
+	if x.err != nil {
+		return x.err
+	}
+	if x.turtle {
+		x.turtleTriple(t)
+	} else {
+		x.ntriple(t)
+	}
+	if len(x.buf) >= writerBufSize-(writerBufSize>>3) {
+		x.flush()
+	}
+	return x.err
+}
+
+// close ends an open Turtle statement and writes out what is buffered. The
+// writer takes no more triples after it.
+func (x *writer) close() error {
+	if x.err != nil {
+		return x.err
+	}
+	if x.turtle && x.open {
+		x.buf = append(x.buf, " ."...)
+		x.open = false
+	}
+	x.flush()
+	if x.err == nil {
+		x.err = errWriterClosed
+		return nil
+	}
+	return x.err
+}
+
+var errWriterClosed = rdf.ErrEncoderClosed
+
+func (x *writer) flush() {
+	if x.err != nil || len(x.buf) == 0 {
+		return
+	}
+	n, err := x.w.Write(x.buf)
+	if err == nil && n < len(x.buf) {
+		err = io.ErrShortWrite
+	}
+	x.err = err
+	x.buf = x.buf[:0]
+}
+
+// ---- N-Triples ----
+
+func (x *writer) ntriple(t rdf.Triple) {
+	b := x.buf
+	b = appendSubject(b, t.Subj)
+	b = append(b, ' ')
+	b = appendIRI(b, t.Pred.(rdf.IRI).String())
+	b = append(b, ' ')
+	switch o := t.Obj.(type) {
+	case rdf.IRI:
+		b = appendIRI(b, o.String())
+	case rdf.Literal:
+		b = appendLiteralNT(b, o)
+	case rdf.Blank:
+		b = append(b, o.Serialize(rdf.NTriples)...)
+	}
+	x.buf = append(b, " .\n"...)
+}
+
+func appendSubject(b []byte, s rdf.Subject) []byte {
+	switch s := s.(type) {
+	case rdf.IRI:
+		return appendIRI(b, s.String())
+	case rdf.Blank:
+		return append(b, s.Serialize(rdf.NTriples)...)
+	}
+	return b
+}
+
+// appendIRI writes <iri>. rdf.NewIRI refuses every character IRIREF would
+// need escaped (controls, space, <>"{}|^`\), so the text goes as it is.
+func appendIRI(b []byte, iri string) []byte {
+	b = append(b, '<')
+	b = append(b, iri...)
+	return append(b, '>')
+}
+
+// appendLiteralNT writes a literal as N-Triples: "text", "text"@tag or
+// "text"^^<datatype>.
+func appendLiteralNT(b []byte, l rdf.Literal) []byte {
+	b = appendQuoted(b, l.String())
+	switch l.DataType {
+	case rdfLangString:
+		b = append(b, '@')
+		return append(b, l.Lang()...)
+	case xsdString:
+		return b
+	}
+	b = append(b, "^^"...)
+	return appendIRI(b, l.DataType.String())
+}
+
+// appendQuoted writes s between double quotes, escaped for a STRING_LITERAL_QUOTE
+// of N-Triples and Turtle: \" \\ \n \r as ECHARs, other control characters
+// but tab as \u00XX; invalid UTF-8 becomes U+FFFD, as knakk/rdf writes it.
+func appendQuoted(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				b = append(b, s[start:i]...)
+				b = append(b, "\uFFFD"...)
+				i++
+				start = i
+				continue
+			}
+			i += n
+			continue
+		}
+		var esc string
+		switch {
+		case c == '"':
+			esc = `\"`
+		case c == '\\':
+			esc = `\\`
+		case c == '\n':
+			esc = `\n`
+		case c == '\r':
+			esc = `\r`
+		case c == '\t' || (c >= 0x20 && c != 0x7f):
+			i++
+			continue
+		}
+		b = append(b, s[start:i]...)
+		if esc != "" {
+			b = append(b, esc...)
+		} else {
+			const hex = "0123456789ABCDEF"
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		i++
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// ---- Turtle ----
+
+// nsState is a namespace with a Turtle prefix.
+type nsState struct {
+	ns, prefix string
+	declared   bool // its @prefix has been written
+}
+
+// resolved is an IRI ready to write: a prefixed name when prefix is set, else in full.
+type resolved struct {
+	iri           string
+	prefix, local string
+	prefixed, a   bool // a: rdf:type, written "a"
+}
+
+// turtleTriple follows knakk/rdf's TripleEncoder.Encode: the object's
+// prefix is declared first, then, as the statement requires, the
+// predicate's and the subject's; a declaration closes an open statement, so
+// that the triple then starts a new one.
+func (x *writer) turtleTriple(t rdf.Triple) {
+	var (
+		o, p, s resolved
+		dt      bool // o is the datatype of a literal object
+	)
+	switch obj := t.Obj.(type) {
+	case rdf.IRI:
+		o = x.resolve(obj.String())
+	case rdf.Literal:
+		if !builtinTurtleType(obj.DataType) {
+			o, dt = x.resolveDatatype(obj.DataType.String()), true
+		}
+	}
+	pred := t.Pred.(rdf.IRI).String()
+	const (
+		full = iota
+		predList
+		objList
+	)
+	mode := full
+	if x.open {
+		if sameSubject(x.curSubj, t.Subj) {
+			if x.curPred == pred {
+				mode = objList
+			} else {
+				p = x.resolve(pred)
+				if x.open {
+					mode = predList
+				} else {
+					s = x.resolveSubject(t.Subj)
+				}
+			}
+		} else {
+			x.buf = append(x.buf, " .\n"...)
+			x.open = false
+			p = x.resolve(pred)
+			s = x.resolveSubject(t.Subj)
+		}
+	} else {
+		p = x.resolve(pred)
+		s = x.resolveSubject(t.Subj)
+	}
+	x.curSubj, x.curPred = t.Subj, pred
+	x.open = true
+
+	b := x.buf
+	switch mode {
+	case objList:
+		b = append(b, " ,\n\t\t\t"...)
+	case predList:
+		b = append(b, " ;\n\t"...)
+		b = appendTerm(b, p)
+		b = append(b, '\t')
+	default:
+		if bl, ok := t.Subj.(rdf.Blank); ok {
+			b = append(b, bl.Serialize(rdf.Turtle)...)
+		} else {
+			b = appendTerm(b, s)
+		}
+		b = append(b, '\t')
+		b = appendTerm(b, p)
+		b = append(b, '\t')
+	}
+	switch obj := t.Obj.(type) {
+	case rdf.IRI:
+		b = appendTerm(b, o)
+	case rdf.Literal:
+		switch obj.DataType {
+		case rdfLangString:
+			b = appendQuoted(b, obj.String())
+			b = append(b, '@')
+			b = append(b, obj.Lang()...)
+		case xsdString:
+			b = appendQuoted(b, obj.String())
+		case xsdInteger, xsdDecimal, xsdBoolean, xsdDouble:
+			b = append(b, obj.String()...)
+		default:
+			b = appendQuoted(b, obj.String())
+			b = append(b, "^^"...)
+			if !dt {
+				panic("exporter: writer: unresolved datatype")
+			}
+			b = appendTerm(b, o)
+		}
+	case rdf.Blank:
+		b = append(b, obj.Serialize(rdf.Turtle)...)
+	}
+	x.buf = b
+}
+
+// sameSubject is knakk/rdf's TermsEqual for subjects.
+func sameSubject(a, b rdf.Subject) bool {
+	switch a := a.(type) {
+	case rdf.IRI:
+		bi, ok := b.(rdf.IRI)
+		return ok && a == bi
+	case rdf.Blank:
+		bb, ok := b.(rdf.Blank)
+		return ok && a == bb
+	}
+	return false
+}
+
+const rdfTypeIRI = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+// splitIRI is rdf.IRI.Split: the IRI cut after its last '/' or '#'.
+func splitIRI(iri string) (ns, local string) {
+	i := strings.LastIndexAny(iri, "/#")
+	if i < 0 {
+		return "", ""
+	}
+	return iri[:i+1], iri[i+1:]
+}
+
+// namespace returns the state of ns, or nil if it has no prefix. The last
+// two namespaces looked up are remembered: a record's IRIs share a few.
+func (x *writer) namespace(ns string) *nsState {
+	for _, st := range x.recent {
+		if st != nil && st.ns == ns {
+			return st
+		}
+	}
+	st := x.ns[ns]
+	if st == nil {
+		return nil
+	}
+	x.recent[1], x.recent[0] = x.recent[0], st
+	return st
+}
+
+// resolve returns how an IRI in subject, predicate or object position is
+// written, declaring its prefix first if need be.
+func (x *writer) resolve(iri string) resolved {
+	if iri == rdfTypeIRI {
+		return resolved{iri: iri, a: true}
+	}
+	return x.resolveDatatype(iri)
+}
+
+// resolveDatatype is resolve for a datatype, which is never written "a".
+func (x *writer) resolveDatatype(iri string) resolved {
+	ns, local := splitIRI(iri)
+	if ns == "" {
+		return resolved{iri: iri}
+	}
+	st := x.namespace(ns)
+	if st == nil {
+		return resolved{iri: iri}
+	}
+	if !st.declared {
+		st.declared = true
+		if x.open {
+			x.buf = append(x.buf, " .\n"...)
+		}
+		x.buf = append(x.buf, "@prefix "...)
+		x.buf = append(x.buf, st.prefix...)
+		x.buf = append(x.buf, ":\t<"...)
+		x.buf = append(x.buf, ns...)
+		x.buf = append(x.buf, "> .\n"...)
+		x.open = false
+	}
+	return resolved{iri: iri, prefix: st.prefix, local: local, prefixed: true}
+}
+
+func (x *writer) resolveSubject(s rdf.Subject) resolved {
+	if s, ok := s.(rdf.IRI); ok {
+		return x.resolve(s.String())
+	}
+	return resolved{}
+}
+
+func appendTerm(b []byte, t resolved) []byte {
+	switch {
+	case t.a:
+		return append(b, 'a')
+	case t.prefixed:
+		b = append(b, t.prefix...)
+		b = append(b, ':')
+		return append(b, t.local...)
+	}
+	return appendIRI(b, t.iri)
+}
+
+// builtinTurtleType reports whether knakk/rdf writes a literal of type dt
+// without naming the type (strings, language-tagged strings, numbers, booleans).
+func builtinTurtleType(dt rdf.IRI) bool {
+	switch dt {
+	case xsdString, xsdInteger, xsdBoolean, xsdDouble, xsdDecimal, rdfLangString:
+		return true
+	}
+	return false
+}
