@@ -2,6 +2,7 @@ package server
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"time"
 )
@@ -40,6 +41,15 @@ func NewHTTPServer(h http.Handler) *http.Server {
 		ReadTimeout:       HTTPReadTimeout,
 		IdleTimeout:       HTTPIdleTimeout,
 		MaxHeaderBytes:    HTTPMaxHeaderBytes,
+		// With no WriteTimeout, net/http never moves a connection's write
+		// deadline, so the one a handler set would still be there when
+		// net/http itself answers the next request on the connection (a 431,
+		// say) after a long idle time. Clear it when the connection goes idle.
+		ConnState: func(c net.Conn, st http.ConnState) {
+			if st == http.StateIdle {
+				_ = c.SetWriteDeadline(time.Time{})
+			}
+		},
 	}
 }
 

@@ -257,6 +257,29 @@ func TestNewHTTPServer(t *testing.T) {
 	}
 }
 
+// deadlineConn records the write deadlines set on it.
+type deadlineConn struct {
+	net.Conn
+	deadlines []time.Time
+}
+
+func (c *deadlineConn) SetWriteDeadline(t time.Time) error {
+	c.deadlines = append(c.deadlines, t)
+	return nil
+}
+
+// TestNewHTTPServerClearsIdleDeadline: a connection going idle loses the
+// write deadline its last response had.
+func TestNewHTTPServerClearsIdleDeadline(t *testing.T) {
+	s := NewHTTPServer(http.NotFoundHandler())
+	c := &deadlineConn{}
+	s.ConnState(c, http.StateActive)
+	s.ConnState(c, http.StateIdle)
+	if len(c.deadlines) != 1 || !c.deadlines[0].IsZero() {
+		t.Errorf("write deadlines set: %v, want one zero", c.deadlines)
+	}
+}
+
 // TestHTTPHeaderLimit: an oversized URL or header gets 431 from a server
 // built by NewHTTPServer; a long Accept under the limit is still answered.
 func TestHTTPHeaderLimit(t *testing.T) {
