@@ -105,11 +105,6 @@ type tripleWriter interface {
 // group), so that Turtle output groups each subject once.
 func (e *encoder) encode(ts []rdf.Triple) error {
 	for _, t := range ts {
-		if e.f == Turtle {
-			if err := checkTurtle(t, e.prefix); err != nil {
-				return err
-			}
-		}
 		e.note(t)
 		if err := e.w.write(t); err != nil {
 			return fmt.Errorf("exporter: writing: %w", err)
@@ -144,8 +139,10 @@ func (e *encoder) close() error {
 	return nil
 }
 
-// checkTurtle guards the known defects of knakk/rdf's Turtle encoder
-// (../shared/toolchain.md), which writer reproduces byte for byte: it returns an error, rather than let invalid
+// checkTurtle states the rules that guard the known defects of knakk/rdf's
+// Turtle encoder (../shared/toolchain.md), which writer reproduces byte for
+// byte; writer applies them as it writes (see turtleTriple), and a test
+// checks that the two agree. It returns an error, rather than let invalid
 // Turtle be written, when t holds
 //   - an IRI in a registered namespace whose local name knakk/rdf would
 //     write unescaped although it needs escaping,
@@ -193,33 +190,40 @@ func checkIRI(iri rdf.IRI, prefix map[string]string) error {
 }
 
 func checkLiteral(l rdf.Literal, prefix map[string]string) error {
+	if err := checkLexical(l); err != nil {
+		return err
+	}
+	if builtinTurtleType(l.DataType) {
+		return nil
+	}
+	ns, _ := l.DataType.Split()
+	if _, ok := prefix[ns]; ok && strings.ContainsAny(l.String(), "\"\\\n\r") {
+		return fmt.Errorf("exporter: literal %q with a prefixed datatype would be written unescaped", l.String())
+	}
+	return checkIRI(l.DataType, prefix)
+}
+
+// checkLexical refuses numbers and booleans that Turtle, which writes them
+// bare, would not read back with their datatype, and doubles.
+func checkLexical(l rdf.Literal) error {
 	s := l.String()
 	switch l.DataType {
-	case xsdString, rdfLangString:
-		return nil
 	case xsdInteger:
 		if !isInteger(s) {
 			return fmt.Errorf("exporter: %q is not an xsd:integer Turtle can write bare", s)
 		}
-		return nil
 	case xsdDecimal:
 		if !isDecimal(s) {
 			return fmt.Errorf("exporter: %q is not an xsd:decimal Turtle can write bare", s)
 		}
-		return nil
 	case xsdBoolean:
 		if s != "true" && s != "false" {
 			return fmt.Errorf("exporter: %q is not an xsd:boolean", s)
 		}
-		return nil
 	case xsdDouble:
 		return fmt.Errorf("exporter: knakk/rdf writes xsd:double %q as a decimal", s)
 	}
-	ns, _ := l.DataType.Split()
-	if _, ok := prefix[ns]; ok && strings.ContainsAny(s, "\"\\\n\r") {
-		return fmt.Errorf("exporter: literal %q with a prefixed datatype would be written unescaped", s)
-	}
-	return checkIRI(l.DataType, prefix)
+	return nil
 }
 
 var (

@@ -26,9 +26,13 @@ type builder struct {
 	err   error
 	langs map[string]string // language tag as stored -> as written ("" = none)
 
-	keys []tripleKey // scratch space of done
+	// Scratch space of done, kept between records.
+	keys  []tripleKey
+	order []int32      // indexes into keys, sorted
+	spare []rdf.Triple // the other triple buffer: done fills it and swaps it with ts
 }
 
+// tripleKey is what done sorts a triple by.
 type tripleKey struct {
 	main bool // the subject is the record's own
 	s    string
@@ -44,6 +48,8 @@ func (x *Exporter) newBuilder() *builder {
 func (b *builder) reset() {
 	clear(b.ts)
 	b.ts = b.ts[:0]
+	clear(b.keys)
+	b.keys = b.keys[:0]
 	b.err = nil
 }
 
@@ -73,7 +79,8 @@ func (b *builder) done() ([]rdf.Triple, error) {
 	}
 	main := b.ts[0].Subj.String()
 	b.keys = b.keys[:0]
-	for _, t := range b.ts {
+	b.order = b.order[:0]
+	for i, t := range b.ts {
 		s := t.Subj.String()
 		p := t.Pred.String()
 		rank, ok := predicateRank[p]
@@ -81,8 +88,13 @@ func (b *builder) done() ([]rdf.Triple, error) {
 			rank = len(predicateRank)
 		}
 		b.keys = append(b.keys, tripleKey{main: s == main, s: s, rank: rank, p: p, t: t})
+		b.order = append(b.order, int32(i))
 	}
-	slices.SortFunc(b.keys, func(a, c tripleKey) int {
+	// Sorting indexes rather than the keys themselves moves no pointers,
+	// which costs nothing while the garbage collector runs.
+	keys := b.keys
+	slices.SortFunc(b.order, func(i, j int32) int {
+		a, c := &keys[i], &keys[j]
 		if a.main != c.main {
 			if a.main {
 				return -1
@@ -100,14 +112,18 @@ func (b *builder) done() ([]rdf.Triple, error) {
 		}
 		return compareObjects(a.t.Obj, c.t.Obj)
 	})
-	out := b.ts[:0]
-	for i, k := range b.keys {
-		if i > 0 && k.s == b.keys[i-1].s && k.p == b.keys[i-1].p && compareObjects(k.t.Obj, b.keys[i-1].t.Obj) == 0 {
+	out := b.spare[:0]
+	var prev *tripleKey
+	for _, i := range b.order {
+		k := &keys[i]
+		if prev != nil && k.s == prev.s && k.p == prev.p && compareObjects(k.t.Obj, prev.t.Obj) == 0 {
 			continue
 		}
 		out = append(out, k.t)
+		prev = k
 	}
-	b.ts = out
+	clear(b.ts)
+	b.spare, b.ts = b.ts[:0], out
 	return out, nil
 }
 

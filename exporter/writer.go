@@ -1,6 +1,8 @@
 package exporter
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -24,8 +26,8 @@ const writerBufSize = 64 << 10
 // tabs, " ;\n" and " ,\n" continuations), so the golden files hold. Where
 // knakk/rdf writes a control character raw, this writer escapes it as
 // \u00XX (valid either way in RDF 1.1; several parsers mishandle the raw
-// form). The Turtle defects of knakk/rdf that checkTurtle guards against are
-// reproduced, not fixed: encoder refuses those triples before they get here.
+// form). The Turtle defects of knakk/rdf are reproduced, not fixed: the
+// triples that would hit one are refused (see checkTurtle).
 type writer struct {
 	w   io.Writer
 	buf []byte
@@ -34,7 +36,7 @@ type writer struct {
 	turtle bool
 	// Turtle state, as in knakk/rdf's TripleEncoder.
 	ns      map[string]*nsState // the namespaces with a prefix
-	recent  [2]*nsState         // the last namespaces looked up
+	recent  [6]*nsState         // the last namespaces looked up, latest first
 	open    bool                // a statement is open (its " ." not yet written)
 	curSubj rdf.Subject
 	curPred string
@@ -57,7 +59,9 @@ func (x *writer) write(t rdf.Triple) error {
 		return x.err
 	}
 	if x.turtle {
-		x.turtleTriple(t)
+		if err := x.turtleTriple(t); err != nil {
+			return err
+		}
 	} else {
 		x.ntriple(t)
 	}
@@ -218,17 +222,39 @@ type resolved struct {
 // prefix is declared first, then, as the statement requires, the
 // predicate's and the subject's; a declaration closes an open statement, so
 // that the triple then starts a new one.
-func (x *writer) turtleTriple(t rdf.Triple) {
+//
+// It refuses, as checkTurtle describes, what knakk/rdf would write as
+// invalid Turtle: rdf:type as subject or object, a prefixed name whose local
+// part is not safeLocal, and literals that would not read back.
+func (x *writer) turtleTriple(t rdf.Triple) error {
 	var (
 		o, p, s resolved
 		dt      bool // o is the datatype of a literal object
+		err     error
 	)
+	if s, ok := t.Subj.(rdf.IRI); ok && s.String() == rdfTypeIRI {
+		return errTypeSubject
+	}
 	switch obj := t.Obj.(type) {
 	case rdf.IRI:
-		o = x.resolve(obj.String())
+		if obj.String() == rdfTypeIRI {
+			return errTypeObject
+		}
+		if o, err = x.resolve(obj.String()); err != nil {
+			return err
+		}
 	case rdf.Literal:
+		if err := checkLexical(obj); err != nil {
+			return err
+		}
 		if !builtinTurtleType(obj.DataType) {
-			o, dt = x.resolveDatatype(obj.DataType.String()), true
+			if o, err = x.resolveDatatype(obj.DataType.String()); err != nil {
+				return err
+			}
+			if o.prefixed && strings.ContainsAny(obj.String(), "\"\\\n\r") {
+				return fmt.Errorf("exporter: literal %q with a prefixed datatype would be written unescaped", obj.String())
+			}
+			dt = true
 		}
 	}
 	pred := t.Pred.(rdf.IRI).String()
@@ -243,22 +269,32 @@ func (x *writer) turtleTriple(t rdf.Triple) {
 			if x.curPred == pred {
 				mode = objList
 			} else {
-				p = x.resolve(pred)
+				if p, err = x.resolve(pred); err != nil {
+					return err
+				}
 				if x.open {
 					mode = predList
-				} else {
-					s = x.resolveSubject(t.Subj)
+				} else if s, err = x.resolveSubject(t.Subj); err != nil {
+					return err
 				}
 			}
 		} else {
 			x.buf = append(x.buf, " .\n"...)
 			x.open = false
-			p = x.resolve(pred)
-			s = x.resolveSubject(t.Subj)
+			if p, err = x.resolve(pred); err != nil {
+				return err
+			}
+			if s, err = x.resolveSubject(t.Subj); err != nil {
+				return err
+			}
 		}
 	} else {
-		p = x.resolve(pred)
-		s = x.resolveSubject(t.Subj)
+		if p, err = x.resolve(pred); err != nil {
+			return err
+		}
+		if s, err = x.resolveSubject(t.Subj); err != nil {
+			return err
+		}
 	}
 	x.curSubj, x.curPred = t.Subj, pred
 	x.open = true
@@ -306,7 +342,13 @@ func (x *writer) turtleTriple(t rdf.Triple) {
 		b = append(b, obj.Serialize(rdf.Turtle)...)
 	}
 	x.buf = b
+	return nil
 }
+
+var (
+	errTypeSubject = errors.New("exporter: rdf:type as a subject cannot be written as Turtle by knakk/rdf")
+	errTypeObject  = errors.New("exporter: rdf:type as an object cannot be written as Turtle by knakk/rdf")
+)
 
 // sameSubject is knakk/rdf's TermsEqual for subjects.
 func sameSubject(a, b rdf.Subject) bool {
@@ -325,18 +367,26 @@ const rdfTypeIRI = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 // splitIRI is rdf.IRI.Split: the IRI cut after its last '/' or '#'.
 func splitIRI(iri string) (ns, local string) {
-	i := strings.LastIndexAny(iri, "/#")
-	if i < 0 {
-		return "", ""
+	for i := len(iri) - 1; i >= 0; i-- {
+		if c := iri[i]; c == '/' || c == '#' {
+			return iri[:i+1], iri[i+1:]
+		}
 	}
-	return iri[:i+1], iri[i+1:]
+	return "", ""
 }
 
-// namespace returns the state of ns, or nil if it has no prefix. The last
-// two namespaces looked up are remembered: a record's IRIs share a few.
+// namespace returns the state of ns, or nil if it has no prefix. The
+// namespaces last looked up are remembered: a record's IRIs share a few.
 func (x *writer) namespace(ns string) *nsState {
-	for _, st := range x.recent {
-		if st != nil && st.ns == ns {
+	for i, st := range x.recent {
+		if st == nil {
+			break
+		}
+		if st.ns == ns {
+			if i > 0 {
+				copy(x.recent[1:i+1], x.recent[:i])
+				x.recent[0] = st
+			}
 			return st
 		}
 	}
@@ -344,28 +394,34 @@ func (x *writer) namespace(ns string) *nsState {
 	if st == nil {
 		return nil
 	}
-	x.recent[1], x.recent[0] = x.recent[0], st
+	copy(x.recent[1:], x.recent[:len(x.recent)-1])
+	x.recent[0] = st
 	return st
 }
 
 // resolve returns how an IRI in subject, predicate or object position is
 // written, declaring its prefix first if need be.
-func (x *writer) resolve(iri string) resolved {
+func (x *writer) resolve(iri string) (resolved, error) {
 	if iri == rdfTypeIRI {
-		return resolved{iri: iri, a: true}
+		return resolved{iri: iri, a: true}, nil
 	}
 	return x.resolveDatatype(iri)
 }
 
 // resolveDatatype is resolve for a datatype, which is never written "a".
-func (x *writer) resolveDatatype(iri string) resolved {
+// An IRI in a prefixed namespace whose local name would need escaping is
+// refused: knakk/rdf would write it unescaped.
+func (x *writer) resolveDatatype(iri string) (resolved, error) {
 	ns, local := splitIRI(iri)
 	if ns == "" {
-		return resolved{iri: iri}
+		return resolved{iri: iri}, nil
 	}
 	st := x.namespace(ns)
 	if st == nil {
-		return resolved{iri: iri}
+		return resolved{iri: iri}, nil
+	}
+	if !safeLocal(local) {
+		return resolved{}, fmt.Errorf("exporter: IRI <%s> would be written as an invalid prefixed name", iri)
 	}
 	if !st.declared {
 		st.declared = true
@@ -379,14 +435,14 @@ func (x *writer) resolveDatatype(iri string) resolved {
 		x.buf = append(x.buf, "> .\n"...)
 		x.open = false
 	}
-	return resolved{iri: iri, prefix: st.prefix, local: local, prefixed: true}
+	return resolved{iri: iri, prefix: st.prefix, local: local, prefixed: true}, nil
 }
 
-func (x *writer) resolveSubject(s rdf.Subject) resolved {
+func (x *writer) resolveSubject(s rdf.Subject) (resolved, error) {
 	if s, ok := s.(rdf.IRI); ok {
 		return x.resolve(s.String())
 	}
-	return resolved{}
+	return resolved{}, nil
 }
 
 func appendTerm(b []byte, t resolved) []byte {

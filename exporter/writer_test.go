@@ -221,3 +221,66 @@ func TestWriterErrors(t *testing.T) {
 type failWriter struct{ err error }
 
 func (w failWriter) Write([]byte) (int, error) { return 0, w.err }
+
+// TestWriterRefusesWhatCheckTurtleRefuses: the Turtle writer refuses a
+// triple exactly when checkTurtle does, for the triples of the fixture,
+// tricky and synthetic dumps and for the pitfalls of knakk/rdf's encoder,
+// each written first and after a triple about the same subject and with
+// the same predicate.
+func TestWriterRefusesWhatCheckTurtleRefuses(t *testing.T) {
+	x := newExporter(t)
+	var ts []rdf.Triple
+	tricky, _ := trickyArchive()
+	for _, r := range []store.Reader{fixtureStore(), tricky, synthStore(50)} {
+		data, _ := exportDataset(t, x, r, NTriples)
+		ts = append(ts, decode(t, data, NTriples)...)
+	}
+	s := mustIRI(x.IRI("events/x"))
+	bad := []rdf.Triple{
+		{Subj: rdfType, Pred: rdfsLabel, Obj: plainLit("type")},
+		{Subj: s, Pred: rdfValue, Obj: rdfType},
+		{Subj: s, Pred: schemaName, Obj: typedLit(`1941"`, xsdDate)},
+		{Subj: s, Pred: schemaName, Obj: typedLit("1941\n", xsdGYear)},
+		{Subj: s, Pred: schemaName, Obj: typedLit(`a\b`, geoWKTLiteral)},
+		{Subj: s, Pred: schemaName, Obj: typedLit("1.5", xsdDouble)},
+		{Subj: s, Pred: schemaName, Obj: typedLit("55", xsdDecimal)},
+		{Subj: s, Pred: schemaName, Obj: typedLit("1.0", xsdInteger)},
+		{Subj: s, Pred: schemaName, Obj: typedLit("yes", xsdBoolean)},
+		{Subj: s, Pred: schemaName, Obj: typedLit("x", mustIRI(VocabNS+"a(b)"))},
+		{Subj: s, Pred: mustIRI(VocabNS + "a=b"), Obj: plainLit("x")},
+		{Subj: mustIRI(x.IRI("events/a~b")), Pred: schemaName, Obj: plainLit("x")},
+		{Subj: s, Pred: schemaName, Obj: mustIRI(x.IRI("events/ab."))},
+		{Subj: s, Pred: schemaName, Obj: mustIRI(x.IRI("events/-ab"))},
+		{Subj: s, Pred: schemaName, Obj: typedLit("quote \" and\nnewline", mustIRI("http://example.org/ns/dt"))},
+		{Subj: mustIRI("http://example.org/ns/a(b)"), Pred: mustIRI("http://example.org/ns/p.q"), Obj: mustIRI("http://example.org/ns/-x.")},
+	}
+	ts = append(ts, bad...)
+	refused := 0
+	for _, tr := range ts {
+		want := checkTurtle(tr, x.prefixes)
+		if want != nil {
+			refused++
+		}
+		for _, before := range []rdf.Triple{
+			{},
+			{Subj: tr.Subj, Pred: schemaDescription, Obj: plainLit("same subject")},
+			{Subj: tr.Subj, Pred: tr.Pred, Obj: plainLit("same predicate")},
+		} {
+			w := newWriter(io.Discard, Turtle, x.prefixes)
+			if before.Subj != nil {
+				if err := w.write(before); err != nil && want == nil {
+					t.Fatalf("%v: %v", before, err)
+				} else if err != nil {
+					continue // refused for its subject or predicate already
+				}
+			}
+			got := w.write(tr)
+			if (got == nil) != (want == nil) {
+				t.Errorf("%s: writer says %v, checkTurtle %v", ntriples(t, []rdf.Triple{tr}), got, want)
+			}
+		}
+	}
+	if refused < len(bad)-2 {
+		t.Errorf("checkTurtle refused %d triples; want the %d pitfalls", refused, len(bad)-2)
+	}
+}
