@@ -21,9 +21,11 @@ import (
 	"io"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/knakk/rdf"
+	"google.golang.org/protobuf/proto"
 
 	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
 	"github.com/annals-project/annals/resource"
@@ -212,63 +214,185 @@ func (x *Exporter) Description(ctx context.Context, r store.Reader, w io.Writer,
 	return enc.close()
 }
 
+// Pipelining of records: the store is walked in one goroutine, records are
+// mapped to triples by mappers goroutines, chunkRecords records at a time,
+// and the calling goroutine writes the chunks in order. What is in flight is
+// bounded by the channels, so memory stays flat.
+const (
+	chunkRecords = 16
+	mappers      = 2
+)
+
+// chunk is a run of consecutive records: walked, then mapped, then written.
+type chunk struct {
+	seq  int
+	recs []proto.Message
+	ts   []rdf.Triple // the triples of the records, one after the other
+	ends []int        // ends[i]: the end in ts of the triples of recs[i]
+	err  error        // the mapping error of record len(ends), if any
+}
+
 // records writes every event, actor, place and source to enc, each
 // collection in name order, and returns the first resource's IRI as the
-// dataset's example resource.
+// dataset's example resource. Walking the store, mapping and writing run
+// concurrently (see chunkRecords); the output is the same as if they ran
+// one after the other.
 func (x *Exporter) records(ctx context.Context, r store.Reader, enc *encoder, progress func(triples int64)) (rdf.IRI, bool, error) {
-	b := x.newBuilder()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		walked  = make(chan *chunk, mappers)
+		mapped  = make(chan *chunk, 2*mappers)
+		free    = make(chan *chunk, 4*mappers+2) // chunks to reuse
+		walkErr error
+		wg      sync.WaitGroup
+	)
+	newChunk := func() *chunk {
+		select {
+		case c := <-free:
+			clear(c.recs)
+			c.recs, c.ts, c.ends, c.err = c.recs[:0], c.ts[:0], c.ends[:0], nil
+			return c
+		default:
+			return &chunk{recs: make([]proto.Message, 0, chunkRecords)}
+		}
+	}
+	go func() {
+		defer close(walked)
+		seq := 0
+		c := newChunk()
+		send := func() error {
+			c.seq = seq
+			seq++
+			select {
+			case walked <- c:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			c = newChunk()
+			return nil
+		}
+		add := func(m proto.Message) error {
+			if c.recs = append(c.recs, m); len(c.recs) == chunkRecords {
+				return send()
+			}
+			return nil
+		}
+		err := r.WalkEvents(ctx, func(e *annalsv1.Event) error { return add(e) })
+		if err == nil {
+			err = r.WalkActors(ctx, func(a *annalsv1.Actor) error { return add(a) })
+		}
+		if err == nil {
+			err = r.WalkPlaces(ctx, func(p *annalsv1.Place) error { return add(p) })
+		}
+		if err == nil {
+			err = r.WalkSources(ctx, func(s *annalsv1.Source) error { return add(s) })
+		}
+		if err == nil && len(c.recs) > 0 {
+			err = send()
+		}
+		walkErr = err
+	}()
+	for range mappers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := x.newBuilder()
+			for c := range walked {
+				x.mapChunk(b, c)
+				mapped <- c
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(mapped)
+	}()
+
 	var (
 		example    rdf.IRI
 		hasExample bool
 		reported   int64
+		err        error
+		next       int
+		pending    = map[int]*chunk{}
 	)
-	write := func(name string) error {
-		ts, err := b.done()
+	write := func(c *chunk) error {
+		start := 0
+		for i, end := range c.ends {
+			if !hasExample {
+				example, hasExample = x.iri(c.recs[i].(interface{ GetName() string }).GetName()), true
+			}
+			if err := enc.encode(c.ts[start:end]); err != nil {
+				return err
+			}
+			start = end
+			if progress != nil && enc.n-reported >= progressEvery {
+				reported = enc.n
+				progress(enc.n)
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		return c.err
+	}
+	for c := range mapped {
 		if err != nil {
-			return err
+			continue // drain, so that the goroutines end
 		}
-		if !hasExample {
-			example, hasExample = x.iri(name), true
+		pending[c.seq] = c
+		for {
+			c, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			if err = write(c); err != nil {
+				cancel()
+				break
+			}
+			select {
+			case free <- c:
+			default:
+			}
 		}
-		if err := enc.encode(ts); err != nil {
-			return err
-		}
-		if progress != nil && enc.n-reported >= progressEvery {
-			reported = enc.n
-			progress(enc.n)
-		}
-		return ctx.Err()
 	}
-	err := r.WalkEvents(ctx, func(e *annalsv1.Event) error {
-		b.reset()
-		b.event(e)
-		return write(e.GetName())
-	})
+	// mapped is closed: the walker and the mappers are done.
 	if err == nil {
-		err = r.WalkActors(ctx, func(a *annalsv1.Actor) error {
-			b.reset()
-			b.actor(a)
-			return write(a.GetName())
-		})
-	}
-	if err == nil {
-		err = r.WalkPlaces(ctx, func(p *annalsv1.Place) error {
-			b.reset()
-			b.place(p)
-			return write(p.GetName())
-		})
-	}
-	if err == nil {
-		err = r.WalkSources(ctx, func(s *annalsv1.Source) error {
-			b.reset()
-			b.source(s)
-			return write(s.GetName())
-		})
+		err = walkErr
 	}
 	if err != nil {
 		return example, hasExample, fmt.Errorf("exporter: dataset: %w", err)
 	}
 	return example, hasExample, nil
+}
+
+// mapChunk maps the records of c to triples with b, stopping at the first
+// record that fails.
+func (x *Exporter) mapChunk(b *builder, c *chunk) {
+	for _, m := range c.recs {
+		b.reset()
+		switch m := m.(type) {
+		case *annalsv1.Event:
+			b.event(m)
+		case *annalsv1.Actor:
+			b.actor(m)
+		case *annalsv1.Place:
+			b.place(m)
+		case *annalsv1.Source:
+			b.source(m)
+		}
+		ts, err := b.appendDone(c.ts)
+		if err != nil {
+			c.err = err
+			return
+		}
+		c.ts = ts
+		c.ends = append(c.ends, len(c.ts))
+	}
+	b.reset()
 }
 
 // finish writes the dataset description after the records and closes enc.

@@ -28,17 +28,16 @@ type builder struct {
 
 	// Scratch space of done, kept between records.
 	keys  []tripleKey
-	order []int32      // indexes into keys, sorted
 	spare []rdf.Triple // the other triple buffer: done fills it and swaps it with ts
 }
 
-// tripleKey is what done sorts a triple by.
+// tripleKey is what done sorts b.ts[i] by, besides its subject, predicate
+// and object. It holds no pointer, so sorting keys moves no pointers,
+// which costs nothing extra while the garbage collector runs.
 type tripleKey struct {
-	main bool // the subject is the record's own
-	s    string
-	rank int
-	p    string
-	t    rdf.Triple
+	main bool  // the subject is the record's own
+	rank int32 // of the predicate in predicateOrder
+	i    int32
 }
 
 func (x *Exporter) newBuilder() *builder {
@@ -48,8 +47,6 @@ func (x *Exporter) newBuilder() *builder {
 func (b *builder) reset() {
 	clear(b.ts)
 	b.ts = b.ts[:0]
-	clear(b.keys)
-	b.keys = b.keys[:0]
 	b.err = nil
 }
 
@@ -71,60 +68,62 @@ func (b *builder) add(s rdf.Subject, p rdf.IRI, o rdf.Object) {
 // removed. Turtle output then names each subject once and each predicate
 // once per subject.
 func (b *builder) done() ([]rdf.Triple, error) {
+	out, err := b.appendDone(b.spare[:0])
+	if err != nil {
+		return nil, err
+	}
+	clear(b.ts)
+	b.spare, b.ts = b.ts[:0], out
+	return out, nil
+}
+
+// appendDone is done that appends the triples to dst, leaving b.ts as it is.
+func (b *builder) appendDone(dst []rdf.Triple) ([]rdf.Triple, error) {
 	if b.err != nil {
-		return nil, b.err
+		return dst, b.err
 	}
 	if len(b.ts) == 0 {
-		return b.ts, nil
+		return dst, nil
 	}
-	main := b.ts[0].Subj.String()
+	ts := b.ts
+	main := ts[0].Subj.String()
 	b.keys = b.keys[:0]
-	b.order = b.order[:0]
-	for i, t := range b.ts {
-		s := t.Subj.String()
-		p := t.Pred.String()
-		rank, ok := predicateRank[p]
+	for i, t := range ts {
+		rank, ok := predicateRank[t.Pred.String()]
 		if !ok {
 			rank = len(predicateRank)
 		}
-		b.keys = append(b.keys, tripleKey{main: s == main, s: s, rank: rank, p: p, t: t})
-		b.order = append(b.order, int32(i))
+		b.keys = append(b.keys, tripleKey{main: t.Subj.String() == main, rank: int32(rank), i: int32(i)})
 	}
-	// Sorting indexes rather than the keys themselves moves no pointers,
-	// which costs nothing while the garbage collector runs.
-	keys := b.keys
-	slices.SortFunc(b.order, func(i, j int32) int {
-		a, c := &keys[i], &keys[j]
+	slices.SortFunc(b.keys, func(a, c tripleKey) int {
 		if a.main != c.main {
 			if a.main {
 				return -1
 			}
 			return 1
 		}
-		if r := strings.Compare(a.s, c.s); r != 0 {
+		ta, tc := &ts[a.i], &ts[c.i]
+		if r := strings.Compare(ta.Subj.String(), tc.Subj.String()); r != 0 {
 			return r
 		}
 		if r := cmp.Compare(a.rank, c.rank); r != 0 {
 			return r
 		}
-		if r := strings.Compare(a.p, c.p); r != 0 {
+		if r := strings.Compare(ta.Pred.String(), tc.Pred.String()); r != 0 {
 			return r
 		}
-		return compareObjects(a.t.Obj, c.t.Obj)
+		return compareObjects(ta.Obj, tc.Obj)
 	})
-	out := b.spare[:0]
-	var prev *tripleKey
-	for _, i := range b.order {
-		k := &keys[i]
-		if prev != nil && k.s == prev.s && k.p == prev.p && compareObjects(k.t.Obj, prev.t.Obj) == 0 {
+	var prev *rdf.Triple
+	for _, k := range b.keys {
+		t := &ts[k.i]
+		if prev != nil && t.Subj.String() == prev.Subj.String() && t.Pred.String() == prev.Pred.String() && compareObjects(t.Obj, prev.Obj) == 0 {
 			continue
 		}
-		out = append(out, k.t)
-		prev = k
+		dst = append(dst, *t)
+		prev = t
 	}
-	clear(b.ts)
-	b.spare, b.ts = b.ts[:0], out
-	return out, nil
+	return dst, nil
 }
 
 // predicateOrder is the order in which a subject's predicates are written:
