@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -71,8 +72,8 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	w.SetConnMaxIdleTime(0)
 	s := &Store{w: w, r: w, log: logger}
 	if !memory {
-		var mode string
-		if err := w.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
+		mode, err := setWAL(ctx, w)
+		if err != nil {
 			if e := writeErr("", err); errors.Is(e, store.ErrReadOnly) {
 				// A read-only database can still be read; writes will say why they fail.
 				logger.Warn("sqlite: database is not writable; opened for reading", "path", path)
@@ -148,4 +149,27 @@ func writeErr(op string, err error) error {
 		}
 	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// setWAL switches the database to WAL mode. Switching needs an exclusive
+// lock for which SQLite does not call the busy handler, so when another
+// process (or store) opens the same new file at the same moment the switch
+// can fail with "database is locked": it is retried for up to the busy
+// timeout.
+func setWAL(ctx context.Context, w *sql.DB) (string, error) {
+	deadline := time.Now().Add(busyTimeoutMS * time.Millisecond)
+	for {
+		var mode string
+		err := w.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode)
+		var se *sqlite.Error
+		busy := errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_LOCKED)
+		if !busy || time.Now().After(deadline) {
+			return mode, err
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
