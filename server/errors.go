@@ -212,7 +212,7 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) *status.Status {
 		return withDetails(codes.Unimplemented, "imports are not available on this server", ReasonImportsUnavailable, nil)
 	case errors.Is(err, store.ErrReadOnly):
 		log.LogAttrs(ctx, slog.LevelWarn, "archive is read-only", requestAttrs(ctx, slog.String("error", err.Error()))...)
-		return withDetails(codes.Unavailable, "the archive is read-only at the moment; try the import again later", ReasonReadOnly, nil)
+		return withDetails(codes.Unavailable, "the archive cannot be written at the moment (its database is read-only or its disk is full); try the import again later", ReasonReadOnly, nil)
 
 	case errors.Is(err, errTooManyExports):
 		return withDetails(codes.ResourceExhausted, "too many exports are running; try again later", ReasonTooManyExports, nil)

@@ -31,7 +31,7 @@ func TestToStatus(t *testing.T) {
 		{"invalid query", wrap(store.ErrInvalidQuery),
 			wantErr{code: codes.InvalidArgument, reason: ReasonInvalidQuery, fields: []string{"query"}, msg: "query"}},
 		{"read-only", wrap(store.ErrReadOnly),
-			wantErr{code: codes.Unavailable, reason: ReasonReadOnly, msg: "the archive is read-only"}},
+			wantErr{code: codes.Unavailable, reason: ReasonReadOnly, msg: "the archive cannot be written"}},
 		{"parse error", fmt.Errorf("import: %w", &ingest.ParseError{File: "a.txt", Line: 4, Msg: "want a title"}),
 			wantErr{code: codes.InvalidArgument, reason: ReasonInvalidDocument, fields: []string{"text"}, msg: "line 4: want a title"}},
 		{"parse error of the whole document", &ingest.ParseError{Msg: "empty document"},

@@ -104,6 +104,11 @@ type Server struct {
 	mu       sync.Mutex
 	services []string // names whose health follows SetServing
 	serving  bool
+
+	// draining is closed when Shutdown starts: health Watch streams end then
+	// (see endHealthWatches).
+	draining  chan struct{}
+	drainOnce sync.Once
 }
 
 // New builds a Server from cfg. Its health is NOT_SERVING until SetServing(true).
@@ -145,9 +150,11 @@ func New(cfg Config) (*Server, error) {
 		h := sha256.Sum256([]byte(cfg.ImportToken))
 		ic.tokenHash = &h
 	}
+	draining := make(chan struct{})
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(ic.unary()...),
 		grpc.ChainStreamInterceptor(ic.stream()...),
+		grpc.ChainStreamInterceptor(endHealthWatches(draining)),
 		grpc.ForceServerCodecV2(newRequestCodec()),
 		grpc.MaxRecvMsgSize(recv),
 		grpc.MaxSendMsgSize(send),
@@ -164,9 +171,10 @@ func New(cfg Config) (*Server, error) {
 	opts = append(opts, cfg.ServerOptions...)
 
 	s := &Server{
-		grpc:   grpc.NewServer(opts...),
-		health: health.NewServer(),
-		log:    log,
+		draining: draining,
+		grpc:     grpc.NewServer(opts...),
+		health:   health.NewServer(),
+		log:      log,
 	}
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
@@ -229,6 +237,7 @@ func servingStatus(serving bool) healthpb.HealthCheckResponse_ServingStatus {
 // returned.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.health.Shutdown()
+	s.drainOnce.Do(func() { close(s.draining) })
 	done := make(chan struct{})
 	go func() {
 		s.grpc.GracefulStop()
