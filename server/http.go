@@ -17,10 +17,10 @@ import (
 	"time"
 
 	"github.com/annals-project/annals/exporter"
-	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
 	"github.com/annals-project/annals/histdate"
 	"github.com/annals-project/annals/resource"
 	"github.com/annals-project/annals/store"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // HTTPConfig is what NewHTTPHandler needs.
@@ -365,7 +365,7 @@ func (h *httpHandler) resource(k resource.Kind) http.HandlerFunc {
 			plain(w, http.StatusNotAcceptable, "this resource is available as text/turtle, application/n-triples or text/html")
 			return
 		}
-		rec, mod, err := h.get(r.Context(), k, name)
+		rec, mod, err := h.get(r.Context(), name)
 		if err != nil {
 			h.fail(w, r, name, err)
 			return
@@ -397,39 +397,17 @@ func (h *httpHandler) resource(k resource.Kind) http.HandlerFunc {
 	}
 }
 
-// get reads one record with its update time.
-func (h *httpHandler) get(ctx context.Context, k resource.Kind, name string) (any, time.Time, error) {
-	var (
-		rec any
-		ts  time.Time
-		err error
-	)
-	switch k {
-	case resource.Events:
-		var e *annalsv1.Event
-		if e, err = h.cfg.Store.GetEvent(ctx, name); err == nil {
-			rec, ts = e, e.GetUpdateTime().AsTime()
-		}
-	case resource.Actors:
-		var a *annalsv1.Actor
-		if a, err = h.cfg.Store.GetActor(ctx, name); err == nil {
-			rec, ts = a, a.GetUpdateTime().AsTime()
-		}
-	case resource.Places:
-		var p *annalsv1.Place
-		if p, err = h.cfg.Store.GetPlace(ctx, name); err == nil {
-			rec, ts = p, p.GetUpdateTime().AsTime()
-		}
-	case resource.Sources:
-		var s *annalsv1.Source
-		if s, err = h.cfg.Store.GetSource(ctx, name); err == nil {
-			rec, ts = s, s.GetUpdateTime().AsTime()
-		}
+// get reads one record with its update time (zero when unknown).
+func (h *httpHandler) get(ctx context.Context, name string) (any, time.Time, error) {
+	rec, err := store.Get(ctx, h.cfg.Store, name)
+	if err != nil {
+		return nil, time.Time{}, err
 	}
-	if ts.Unix() <= 0 {
-		ts = time.Time{}
+	var ts time.Time
+	if r, ok := rec.(interface{ GetUpdateTime() *timestamppb.Timestamp }); ok && r.GetUpdateTime() != nil {
+		ts = r.GetUpdateTime().AsTime()
 	}
-	return rec, ts, err
+	return rec, ts, nil
 }
 
 // pageData is what the HTML templates get.
