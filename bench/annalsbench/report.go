@@ -1,0 +1,638 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Targets of issue 6.
+const (
+	targetGetEventRatio = 0.8     // GetEvent req/s at least this share of the echo server's
+	targetFilterRatio   = 2.0     // ListEvents p99 large/small at most this
+	targetFilterP99MS   = 5.0     // ListEvents p99 under this, page of 50
+	targetNTriplesPerS  = 2e6     // N-Triples export
+	targetTurtlePerS    = 1e6     // Turtle export
+	targetExportRSSMB   = 200.0   // peak RSS of an export, at every size
+	targetLoadPerS      = 50000.0 // bulk load events/s
+	targetColdStartMS   = 1000.0  // cold start to SERVING
+	mib                 = 1 << 20 //
+)
+
+// report renders what scripts/bench collected in a directory as Markdown on
+// stdout. A missing file means a step failed or was skipped: its figure is
+// reported as such, never invented.
+func report(_ context.Context, args []string) error {
+	fs := newFlags("report")
+	dir := fs.String("dir", "", "results directory")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := required(fs, "dir"); err != nil {
+		return err
+	}
+	r := &reporter{dir: *dir, env: readEnv(filepath.Join(*dir, "machine.env"))}
+	r.render()
+	fmt.Print(r.b.String())
+	return nil
+}
+
+type reporter struct {
+	dir     string
+	env     map[string]string
+	b       strings.Builder
+	targets [][]string // the summary table's rows
+}
+
+func (r *reporter) p(format string, a ...any) { fmt.Fprintf(&r.b, format+"\n", a...) }
+
+func (r *reporter) path(name string) string { return filepath.Join(r.dir, name) }
+
+func readEnv(path string) map[string]string {
+	env := map[string]string{}
+	f, err := os.Open(path)
+	if err != nil {
+		return env
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+// ---- parsing what the tools wrote ----
+
+// ghzResult is the part of ghz's JSON report (-O json) the report uses.
+type ghzResult struct {
+	Count   int64   `json:"count"`
+	Total   int64   `json:"total"` // ns
+	RPS     float64 `json:"rps"`
+	Average int64   `json:"average"`
+	Latency []struct {
+		Percentage int   `json:"percentage"`
+		Latency    int64 `json:"latency"` // ns
+	} `json:"latencyDistribution"`
+	Status map[string]int64 `json:"statusCodeDistribution"`
+	Errors map[string]int64 `json:"errorDistribution"`
+}
+
+func (g *ghzResult) pct(p int) float64 {
+	for _, l := range g.Latency {
+		if l.Percentage == p {
+			return float64(l.Latency) / 1e6
+		}
+	}
+	return math.NaN()
+}
+
+func (g *ghzResult) errs() int64 {
+	var n int64
+	for k, v := range g.Status {
+		if k != "OK" {
+			n += v
+		}
+	}
+	return n
+}
+
+func (r *reporter) ghz(name string) *ghzResult {
+	var g ghzResult
+	if !r.readJSON(name, &g) || g.Count == 0 {
+		return nil
+	}
+	return &g
+}
+
+func (r *reporter) readJSON(name string, v any) bool {
+	b, err := os.ReadFile(r.path(name))
+	if err != nil {
+		return false
+	}
+	return json.Unmarshal(b, v) == nil
+}
+
+// timeV is what `/usr/bin/time -v` reported.
+type timeV struct {
+	WallS float64
+	RSSMB float64
+	Exit  int
+}
+
+var (
+	reWall = regexp.MustCompile(`Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)`)
+	reRSS  = regexp.MustCompile(`Maximum resident set size \(kbytes\): (\d+)`)
+	reExit = regexp.MustCompile(`Exit status: (\d+)`)
+)
+
+func (r *reporter) timeV(name string) *timeV {
+	b, err := os.ReadFile(r.path(name))
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	m := reWall.FindStringSubmatch(s)
+	if m == nil {
+		return nil
+	}
+	h, _ := strconv.ParseFloat(orZero(m[1]), 64)
+	mi, _ := strconv.ParseFloat(m[2], 64)
+	sec, _ := strconv.ParseFloat(m[3], 64)
+	t := &timeV{WallS: h*3600 + mi*60 + sec}
+	if m := reRSS.FindStringSubmatch(s); m != nil {
+		kb, _ := strconv.ParseFloat(m[1], 64)
+		t.RSSMB = kb * 1024 / mib
+	}
+	if m := reExit.FindStringSubmatch(s); m != nil {
+		t.Exit, _ = strconv.Atoi(m[1])
+	}
+	return t
+}
+
+func orZero(s string) string {
+	if s == "" {
+		return "0"
+	}
+	return s
+}
+
+// firstInt returns the first submatch of re in file name as a number.
+func (r *reporter) firstNum(name string, re *regexp.Regexp) (float64, bool) {
+	b, err := os.ReadFile(r.path(name))
+	if err != nil {
+		return 0, false
+	}
+	m := re.FindSubmatch(b)
+	if m == nil {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(string(m[1]), 64)
+	return v, err == nil
+}
+
+func (r *reporter) file(name string) string {
+	b, err := os.ReadFile(r.path(name))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimRight(string(b), "\n")
+}
+
+// ---- formatting ----
+
+// num formats v with spaces between thousands, as BENCHMARKS.md does.
+func num(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "–"
+	}
+	neg := v < 0
+	s := strconv.FormatInt(int64(math.Round(math.Abs(v))), 10)
+	var out []byte
+	for i := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ' ')
+		}
+		out = append(out, s[i])
+	}
+	if neg {
+		return "-" + string(out)
+	}
+	return string(out)
+}
+
+func f1(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "–"
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
+}
+
+func f2(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "–"
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+func millions(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return strconv.FormatFloat(v/1e6, 'f', 2, 64) + " M"
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return math.NaN()
+	}
+	return a / b
+}
+
+func met(ok bool) string {
+	if ok {
+		return "**met**"
+	}
+	return "**missed**"
+}
+
+func (r *reporter) target(figure, measured, baseline, target string, ok bool) {
+	r.targets = append(r.targets, []string{figure, measured, baseline, target, met(ok)})
+}
+
+func (r *reporter) missing(what string) {
+	r.p("")
+	r.p("_%s: not measured in this run (the step failed or was skipped; see the run's output)._", what)
+}
+
+func (r *reporter) size(label string) string {
+	n, err := strconv.Atoi(r.env[strings.ToUpper(label)])
+	if err != nil {
+		return label
+	}
+	return num(float64(n))
+}
+
+// ---- the report ----
+
+func (r *reporter) render() {
+	e := r.env
+	var body strings.Builder
+	r.b, body = body, r.b // render sections first, then put the summary on top
+	r.grpc()
+	r.filters()
+	r.export()
+	r.load()
+	r.coldStart()
+	r.goBench()
+	r.profiles()
+	sections := r.b.String()
+	r.b = strings.Builder{}
+
+	quick := ""
+	if e["QUICK"] == "1" {
+		quick = " (BENCH_QUICK=1: a quick check at smaller sizes; the issue's figures need the full run)"
+	}
+	r.p("Command: `%s`%s, %s events (small) and %s events (large), seed %s.", orDash(e["COMMAND"]), quick, r.size("small"), r.size("large"), orDash(e["SEED"]))
+	r.p("")
+	r.p("Run: %s, commit `%s`%s, %s in all (load average %s at the start, %s at the end).",
+		orDash(e["DATE"]), orDash(e["COMMIT"]), e["DIRTY"], orDash(e["DURATION"]), orDash(e["LOAD_START"]), orDash(e["LOAD_END"]))
+	r.p("")
+	r.p("Machine: %s cores (`nproc`), %s, %s memory, %s, %s.", orDash(e["NPROC"]), orDash(e["CPU"]), orDash(e["MEM"]), orDash(e["OS"]), orDash(e["GO"]))
+	r.p("Tools: ghz %s, %s, Oxigraph %s (node %s).", orDash(e["GHZ"]), orDash(e["RAPPER"]), orDash(e["OXIGRAPH"]), orDash(e["NODE"]))
+	r.p("")
+	r.p("### Targets")
+	r.p("")
+	r.p("| figure | measured | baseline (same run) | target | |")
+	r.p("|---|---|---|---|---|")
+	for _, t := range r.targets {
+		r.p("| %s |", strings.Join(t, " | "))
+	}
+	r.p("")
+	r.b.WriteString(sections)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+func (r *reporter) grpc() {
+	r.p("### gRPC throughput")
+	r.p("")
+	var pk Pick
+	havePick := r.readJSON("pick.json", &pk)
+	r.p("ghz %s, `-c 50` on one connection, `--insecure`, loopback, against `annals serve` on the %s-event archive (request logs at the default level, info, to a file) and against `bench/echo` (a bare grpc-go server from the same grpc-go version: interop TestService, health, reflection; no interceptors, no storage). Server and ghz share the machine's cores. Each run is bounded by `-n %s` and `-x %s`.",
+		orDash(r.env["GHZ"]), r.size("large"), orDash(r.env["GHZ_N"]), orDash(r.env["GHZ_X"]))
+	if havePick {
+		r.p("GetEvent rotates over %d event names spread over the archive (%s bytes per response on average); the echo baseline for it is UnaryCall answering the same number of bytes. ListEvents (page of 50) rotates over %d requests — %s, %d values each — %s bytes and %s events per response on average; its echo baseline answers that many bytes.",
+			pk.GetEventNames, num(pk.GetEventMeanBytes), len(pk.ListMix)*perFilter, strings.Join(pk.ListMix, ", "), perFilter, num(pk.ListMixMeanBytes), f1(pk.ListMixResults))
+	}
+	r.p("")
+	r.p("| call | req/s | p50 ms | p99 ms | errors | baseline | req/s | p50 ms | p99 ms | ratio (req/s) |")
+	r.p("|---|---|---|---|---|---|---|---|---|---|")
+	row := func(label, name, blabel, bname string) (float64, bool) {
+		a, b := r.ghz("ghz-"+name+".json"), r.ghz("ghz-"+bname+".json")
+		if a == nil || b == nil {
+			r.p("| %s | not measured | | | | %s | | | | |", label, blabel)
+			return 0, false
+		}
+		q := ratio(a.RPS, b.RPS)
+		r.p("| %s | %s | %s | %s | %d | %s | %s | %s | %s | %s |", label, num(a.RPS), f2(a.pct(50)), f2(a.pct(99)), a.errs(),
+			blabel, num(b.RPS), f2(b.pct(50)), f2(b.pct(99)), f2(q))
+		return q, a.errs() == 0
+	}
+	q, ok := row("GetEvent", "get", "echo UnaryCall (same bytes)", "echo-get")
+	if a, b := r.ghz("ghz-get.json"), r.ghz("ghz-echo-get.json"); a != nil && b != nil {
+		r.target("GetEvent throughput", num(a.RPS)+" req/s", "echo "+num(b.RPS)+" req/s", "≥ 0.8× echo", ok && q >= targetGetEventRatio)
+		r.targets[len(r.targets)-1][1] += fmt.Sprintf(" (%s×)", f2(q))
+	} else {
+		r.target("GetEvent throughput", "not measured", "", "≥ 0.8× echo", false)
+	}
+	row("ListEvents (mix)", "list", "echo UnaryCall (same bytes)", "echo-list")
+	if e := r.ghz("ghz-echo-empty.json"); e != nil {
+		r.p("| echo EmptyCall (ghz's ceiling here) | %s | %s | %s | %d | – | | | | |", num(e.RPS), f2(e.pct(50)), f2(e.pct(99)), e.errs())
+	}
+	r.p("")
+}
+
+func (r *reporter) filters() {
+	r.p("### ListEvents p99 per filter")
+	r.p("")
+	var pk Pick
+	if !r.readJSON("pick.json", &pk) {
+		r.missing("ListEvents per filter")
+		return
+	}
+	r.p("`annalsbench latency`: ListEvents one request at a time (so p99 is the service time, not queueing behind other requests) through the generated grpc-go client (ghz's dynamic-message decoding of a 100 KB page costs more than the server's work, so it is not used here), at most `-n %s` requests or `-x %s` per filter and size after one warm-up pass, page of 50, against `annals serve` on the %s- and the %s-event archive (the same servers as above). Each filter rotates over up to %d values picked by `annalsbench pick` from events of the small archive and kept only if the first page is non-empty at both sizes (\"results\" is the mean page length).",
+		orDash(r.env["FILTER_N"]), orDash(r.env["FILTER_X"]), r.size("small"), r.size("large"), perFilter)
+	r.p("")
+	r.p("| filter | values | results %s | p50 ms | p99 ms | results %s | p50 ms | p99 ms | p99 ratio | target (ratio ≤ 2, p99 < 5 ms) |", r.size("small"), r.size("large"))
+	r.p("|---|---|---|---|---|---|---|---|---|---|")
+	var notes []string
+	allOK, any := true, false
+	worst, worstName := 0.0, ""
+	for _, f := range pk.Filters {
+		s, l := r.ghz("ghz-filter-"+f.Name+"-small.json"), r.ghz("ghz-filter-"+f.Name+"-large.json")
+		vals := strings.Join(f.Values, ", ")
+		if len(vals) > 60 {
+			vals = vals[:57] + "…"
+		}
+		vals = strings.ReplaceAll(vals, "|", "\\|")
+		if s == nil || l == nil {
+			r.p("| %s | %s | not measured | | | | | | | |", f.Label, vals)
+			allOK = false
+			continue
+		}
+		any = true
+		q := ratio(l.pct(99), s.pct(99))
+		ok := q <= targetFilterRatio && l.pct(99) < targetFilterP99MS && s.pct(99) < targetFilterP99MS && s.errs() == 0 && l.errs() == 0
+		allOK = allOK && ok
+		if l.pct(99) > worst {
+			worst, worstName = l.pct(99), f.Label
+		}
+		r.p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", f.Label, vals, f1(f.SmallResults), f2(s.pct(50)), f2(s.pct(99)),
+			f1(f.LargeResults), f2(l.pct(50)), f2(l.pct(99)), f2(q), met(ok))
+		if f.Note != "" {
+			notes = append(notes, f.Label+": "+f.Note+".")
+		}
+		if n := s.errs() + l.errs(); n > 0 {
+			notes = append(notes, fmt.Sprintf("%s: %d requests failed.", f.Label, n))
+		}
+	}
+	for _, n := range notes {
+		r.p("")
+		r.p("%s", n)
+	}
+	r.p("")
+	if any {
+		r.target("ListEvents p99, every filter", "worst p99 "+f2(worst)+" ms ("+worstName+")", r.size("small")+"-event archive", "1M/10k ≤ 2, p99 < 5 ms", allOK)
+	} else {
+		r.target("ListEvents p99, every filter", "not measured", "", "1M/10k ≤ 2, p99 < 5 ms", false)
+	}
+}
+
+var (
+	reExportTriples = regexp.MustCompile(`export: wrote (\d+) triples`)
+	reRapperTriples = regexp.MustCompile(`Parsing returned (\d+) triples`)
+)
+
+func (r *reporter) export() {
+	r.p("### Export")
+	r.p("")
+	r.p("`/usr/bin/time -v annals export --db ARCHIVE --format F --output FILE` (rates are triples over the process's wall time, start-up included), next to `rapper -i F -c FILE` (Raptor %s) parsing the file just written, in the same run.",
+		orDash(strings.TrimPrefix(r.env["RAPPER"], "rapper ")))
+	r.p("")
+	r.p("| archive | format | triples | bytes | annals s | annals triples/s | peak RSS MiB | rapper s | rapper triples/s | rapper RSS MiB | annals/rapper |")
+	r.p("|---|---|---|---|---|---|---|---|---|---|---|")
+	maxRSS := 0.0
+	rssOK, rssAny := true, false
+	rates := map[string]float64{}
+	baseRates := map[string]float64{}
+	for _, size := range []string{"small", "large"} {
+		for _, f := range []struct{ key, name string }{{"nt", "N-Triples"}, {"ttl", "Turtle"}} {
+			base := f.key + "-" + size
+			t := r.timeV("export-" + base + ".time")
+			n, ok := r.firstNum("export-"+base+".log", reExportTriples)
+			if t == nil || !ok || t.Exit != 0 {
+				r.p("| %s | %s | not measured | | | | | | | | |", r.size(size), f.name)
+				rssOK = false
+				continue
+			}
+			rssAny = true
+			maxRSS = math.Max(maxRSS, t.RSSMB)
+			rssOK = rssOK && t.RSSMB < targetExportRSSMB
+			bytes, _ := strconv.ParseFloat(r.file("export-"+base+".bytes"), 64)
+			rate := n / t.WallS
+			rates[base] = rate
+			rt := r.timeV("rapper-" + base + ".time")
+			rn, rok := r.firstNum("rapper-"+base+".log", reRapperTriples)
+			rcell := "not measured | | |"
+			q := math.NaN()
+			if rt != nil && rok && rt.Exit == 0 {
+				rrate := rn / rt.WallS
+				baseRates[base] = rrate
+				q = rate / rrate
+				rcell = fmt.Sprintf("%s | %s | %s", f1(rt.WallS), num(rrate), f1(rt.RSSMB))
+				if rn != n {
+					rcell += fmt.Sprintf(" (**rapper read %s triples, annals wrote %s**)", num(rn), num(n))
+				}
+			}
+			r.p("| %s | %s | %s | %s | %s | %s | %s | %s | %s |", r.size(size), f.name, num(n), num(bytes), f1(t.WallS), num(rate), f1(t.RSSMB), rcell, f2(q))
+		}
+	}
+	r.p("")
+	for _, f := range []struct {
+		key, name string
+		target    float64
+	}{{"nt", "N-Triples", targetNTriplesPerS}, {"ttl", "Turtle", targetTurtlePerS}} {
+		rate, ok := rates[f.key+"-large"]
+		if !ok {
+			r.target(f.name+" export, "+r.size("large")+" events", "not measured", "", "≥ "+millions(f.target)+" triples/s", false)
+			continue
+		}
+		b := "–"
+		if br, ok := baseRates[f.key+"-large"]; ok {
+			b = "rapper parses " + millions(br) + " triples/s"
+		}
+		r.target(f.name+" export, "+r.size("large")+" events", millions(rate)+" triples/s", b, "≥ "+millions(f.target)+" triples/s", rate >= f.target)
+	}
+	if rssAny {
+		r.target("export peak RSS, every size and format", "max "+f1(maxRSS)+" MiB", "rapper: see Export", "< 200 MB", rssOK)
+	} else {
+		r.target("export peak RSS", "not measured", "", "< 200 MB", false)
+	}
+
+	r.p("Oxigraph %s (npm, WASM) loading the %s-event archive's dumps into an in-memory store (`node bench/oxiload.mjs FILE`; the rate covers `store.load` only, the peak RSS the whole process, file text included). Oxigraph holds the whole graph in memory, about 600 bytes per triple, and its WASM build addresses at most 4 GiB, so neither the %s-event dumps (%s triples) nor even a 100 000-event dump (about 8 M triples, about 5 GB) fits: the %s-event dumps are the largest prefix of the archive it can load, and it is compared with annals exporting that same archive.",
+		orDash(r.env["OXIGRAPH"]), r.size("small"), r.size("large"), num(func() float64 { v, _ := r.firstNum("export-nt-large.log", reExportTriples); return v }()), r.size("small"))
+	r.p("")
+	r.p("| file | triples | Oxigraph load s | Oxigraph triples/s | Oxigraph RSS MiB | annals export triples/s (same archive) | annals/Oxigraph |")
+	r.p("|---|---|---|---|---|---|---|")
+	for _, f := range []struct{ key, name string }{{"nt", "N-Triples"}, {"ttl", "Turtle"}} {
+		var o struct {
+			Triples float64 `json:"triples"`
+			Seconds float64 `json:"seconds"`
+			Rate    float64 `json:"triples_per_s"`
+		}
+		t := r.timeV("oxi-" + f.key + "-small.time")
+		if !r.readJSON("oxi-"+f.key+"-small.json", &o) || t == nil {
+			r.p("| %s, %s events | not measured | | | | | |", f.name, r.size("small"))
+			continue
+		}
+		a := rates[f.key+"-small"]
+		r.p("| %s, %s events | %s | %s | %s | %s | %s | %s |", f.name, r.size("small"), num(o.Triples), f1(o.Seconds), num(o.Rate), f1(t.RSSMB), num(a), f2(ratio(a, o.Rate)))
+	}
+	r.p("")
+}
+
+var reGenRate = regexp.MustCompile(`(\d+) bytes of database per event`)
+
+func (r *reporter) load() {
+	r.p("### Bulk load")
+	r.p("")
+	r.p("`/usr/bin/time -v annals gen --events N --db FILE` (generation, in a second goroutine, included: that is the bulk path), rate over the process's wall time. Baseline, `annalsbench rawinsert`:")
+	var raw rawInsertResult
+	haveRaw := r.readJSON("raw-large.json", &raw)
+	if haveRaw {
+		r.p("%s.", raw.Description)
+	} else {
+		r.p("not measured in this run.")
+	}
+	r.p("")
+	r.p("| what | events | wall s | events/s | DB bytes/event | peak RSS MiB |")
+	r.p("|---|---|---|---|---|---|")
+	var rate, baseRate float64
+	for _, size := range []string{"small", "large"} {
+		t := r.timeV("gen-" + size + ".time")
+		bytes, _ := strconv.ParseFloat(r.file("gen-"+size+".bytes"), 64)
+		n, _ := strconv.ParseFloat(r.env[strings.ToUpper(size)], 64)
+		if t == nil || t.Exit != 0 || n == 0 {
+			r.p("| annals gen | %s | not measured | | | |", r.size(size))
+			continue
+		}
+		rr := n / t.WallS
+		if size == "large" {
+			rate = rr
+		}
+		r.p("| annals gen | %s | %s | %s | %s | %s |", r.size(size), f1(t.WallS), num(rr), num(bytes/n), f1(t.RSSMB))
+	}
+	if t := r.timeV("raw-large.time"); haveRaw && t != nil {
+		baseRate = float64(raw.Events) / t.WallS
+		r.p("| baseline: rawinsert | %s | %s | %s | %s | %s |", num(float64(raw.Events)), f1(t.WallS), num(baseRate), num(raw.BytesPerEvent), f1(t.RSSMB))
+	}
+	var gen rawInsertResult
+	if t := r.timeV("gen-only-large.time"); r.readJSON("gen-only-large.json", &gen) && t != nil {
+		r.p("| generator only: rawinsert --no-db | %s | %s | %s | – | %s |", num(float64(gen.Events)), f1(t.WallS), num(float64(gen.Events)/t.WallS), f1(t.RSSMB))
+		r.p("")
+		r.p("The last row, `rawinsert --no-db`, is %s: what the generator alone costs.", gen.Description)
+	}
+	r.p("")
+	if rate > 0 {
+		b := "–"
+		if baseRate > 0 {
+			b = "raw insert " + num(baseRate) + " events/s"
+			r.p("annals gen loads at %s× the raw insert's rate.", f2(rate/baseRate))
+			r.p("")
+		}
+		r.target("bulk load, "+r.size("large")+" events", num(rate)+" events/s", b, "≥ 50 000 events/s", rate >= targetLoadPerS)
+	} else {
+		r.target("bulk load", "not measured", "", "≥ 50 000 events/s", false)
+	}
+}
+
+func (r *reporter) coldStart() {
+	r.p("### Cold start")
+	r.p("")
+	r.p("`annalsbench coldstart`: exec of `annals serve --db FILE` to the first standard health check answering SERVING (polled every millisecond over gRPC), median of %s starts; the page cache is as the earlier steps left it (dropping it needs root).", orDash(r.env["COLD_RUNS"]))
+	r.p("")
+	r.p("| archive | DB bytes | to \"grpc listening\" ms | to SERVING ms (median) | all starts ms |")
+	r.p("|---|---|---|---|---|")
+	var res = map[string]coldStartResult{}
+	for _, size := range []string{"small", "large"} {
+		var c coldStartResult
+		if !r.readJSON("cold-"+size+".json", &c) {
+			r.p("| %s | not measured | | | |", r.size(size))
+			continue
+		}
+		res[size] = c
+		var all []string
+		for _, x := range c.Runs {
+			all = append(all, f1(x.ServingMS))
+		}
+		r.p("| %s events | %s | %s | %s | %s |", r.size(size), num(float64(c.DBBytes)), f1(c.MedianListenMS), f1(c.MedianServingMS), strings.Join(all, ", "))
+	}
+	r.p("")
+	l, lok := res["large"]
+	s, sok := res["small"]
+	switch {
+	case lok && sok:
+		r.target("cold start to SERVING, "+r.size("large")+" events", f1(l.MedianServingMS)+" ms", r.size("small")+" events: "+f1(s.MedianServingMS)+" ms ("+f2(ratio(l.MedianServingMS, s.MedianServingMS))+"×)", "< 1 s", l.MedianServingMS < targetColdStartMS)
+	case lok:
+		r.target("cold start to SERVING, "+r.size("large")+" events", f1(l.MedianServingMS)+" ms", "–", "< 1 s", l.MedianServingMS < targetColdStartMS)
+	default:
+		r.target("cold start to SERVING", "not measured", "", "< 1 s", false)
+	}
+}
+
+func (r *reporter) goBench() {
+	r.p("### Go benchmarks (store)")
+	r.p("")
+	out := r.file("gobench-store.txt")
+	if out == "" {
+		r.missing("Go benchmarks")
+		return
+	}
+	r.p("```sh\n%s\n```", orDash(r.env["GOBENCH_CMD"]))
+	r.p("")
+	r.p("```")
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "Benchmark") || strings.HasPrefix(l, "ok") || strings.HasPrefix(l, "FAIL") || strings.HasPrefix(l, "cpu:") {
+			r.p("%s", l)
+		}
+	}
+	r.p("```")
+	r.p("")
+}
+
+func (r *reporter) profiles() {
+	files, _ := filepath.Glob(r.path("prof-*.txt"))
+	if len(files) == 0 {
+		return
+	}
+	r.p("### CPU profiles")
+	r.p("")
+	r.p("`go tool pprof -top` (flat, then `-cum`) of each profile this run took; the profiles are kept in %s.", orDash(r.env["PROFILE_DIR"]))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+		title := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "prof-"), ".txt")
+		if len(lines) > 0 && strings.HasPrefix(lines[0], "# ") {
+			title = strings.TrimPrefix(lines[0], "# ")
+			lines = lines[1:]
+		}
+		if len(lines) > 60 {
+			lines = lines[:60]
+		}
+		r.p("")
+		r.p("%s", title)
+		r.p("")
+		r.p("```")
+		r.p("%s", strings.Join(lines, "\n"))
+		r.p("```")
+	}
+	r.p("")
+}

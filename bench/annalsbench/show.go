@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// show prints one line per ghz or latency JSON report: requests, req/s, p50,
+// p99 and the status codes. scripts/bench prints it as progress.
+func show(_ context.Context, args []string) error {
+	for _, path := range args {
+		var g struct {
+			ghzResult
+			Results *float64 `json:"results"`
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(b, &g); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		extra := ""
+		if g.Results != nil {
+			extra = fmt.Sprintf(", %.1f events per page", *g.Results)
+		}
+		fmt.Printf("  %s: %d requests, %.0f req/s, p50 %.2f ms, p99 %.2f ms%s, status %v\n",
+			strings.TrimSuffix(strings.TrimPrefix(filepath.Base(path), "ghz-"), ".json"), g.Count, g.RPS, g.pct(50), g.pct(99), extra, g.Status)
+	}
+	return nil
+}
+
+// get prints what scripts/bench needs from pick.json and the per-filter
+// reports, so that the script needs no JSON tool:
+//
+//	get DIR getevent_bytes | list_bytes | filters | slowest_filter
+func get(_ context.Context, args []string) error {
+	if len(args) != 2 {
+		return fmt.Errorf("usage: annalsbench get DIR getevent_bytes|list_bytes|filters|slowest_filter")
+	}
+	r := &reporter{dir: args[0]}
+	var pk Pick
+	if !r.readJSON("pick.json", &pk) {
+		return fmt.Errorf("%s: no pick.json", args[0])
+	}
+	switch args[1] {
+	case "getevent_bytes":
+		fmt.Println(int(pk.GetEventMeanBytes))
+	case "list_bytes":
+		fmt.Println(int(pk.ListMixMeanBytes))
+	case "filters":
+		for _, f := range pk.Filters {
+			fmt.Println(f.Name)
+		}
+	case "slowest_filter":
+		worst, name := math.Inf(-1), ""
+		for _, f := range pk.Filters {
+			if g := r.ghz("ghz-filter-" + f.Name + "-large.json"); g != nil && g.pct(99) > worst {
+				worst, name = g.pct(99), f.Name
+			}
+		}
+		if name == "" {
+			return fmt.Errorf("no per-filter results in %s", args[0])
+		}
+		fmt.Println(name)
+	default:
+		return fmt.Errorf("get: unknown key %q", args[1])
+	}
+	return nil
+}
