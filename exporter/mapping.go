@@ -28,16 +28,19 @@ type builder struct {
 
 	// Scratch space of done, kept between records.
 	keys  []tripleKey
+	subjs []string     // the distinct subjects of ts
+	ranks []int32      // ranks[j]: the place of subjs[j] in subject order
+	bySub []int32      // indexes into subjs, sorted
 	spare []rdf.Triple // the other triple buffer: done fills it and swaps it with ts
 }
 
-// tripleKey is what done sorts b.ts[i] by, besides its subject, predicate
-// and object. It holds no pointer, so sorting keys moves no pointers,
-// which costs nothing extra while the garbage collector runs.
+// tripleKey is what done sorts b.ts[i] by: the rank of its subject (the
+// record's own first, then by IRI), of its predicate (predicateOrder), then
+// when those tie the predicate's IRI and the object. It holds no pointer,
+// so sorting keys moves no pointers, which costs nothing extra while the
+// garbage collector runs.
 type tripleKey struct {
-	main bool  // the subject is the record's own
-	rank int32 // of the predicate in predicateOrder
-	i    int32
+	subj, pred, i int32
 }
 
 func (x *Exporter) newBuilder() *builder {
@@ -86,31 +89,51 @@ func (b *builder) appendDone(dst []rdf.Triple) ([]rdf.Triple, error) {
 		return dst, nil
 	}
 	ts := b.ts
-	main := ts[0].Subj.String()
-	b.keys = b.keys[:0]
+	// Rank the distinct subjects (a record has a few): the record's own
+	// first, the others by IRI.
+	b.subjs, b.keys = b.subjs[:0], b.keys[:0]
+	last := -1
 	for i, t := range ts {
+		sub := t.Subj.String()
+		if last < 0 || b.subjs[last] != sub {
+			last = slices.Index(b.subjs, sub)
+			if last < 0 {
+				last = len(b.subjs)
+				b.subjs = append(b.subjs, sub)
+			}
+		}
 		rank, ok := predicateRank[t.Pred.String()]
 		if !ok {
 			rank = len(predicateRank)
 		}
-		b.keys = append(b.keys, tripleKey{main: t.Subj.String() == main, rank: int32(rank), i: int32(i)})
+		b.keys = append(b.keys, tripleKey{subj: int32(last), pred: int32(rank), i: int32(i)})
 	}
+	b.bySub = b.bySub[:0]
+	for j := range b.subjs {
+		b.bySub = append(b.bySub, int32(j))
+	}
+	subjs := b.subjs
+	slices.SortFunc(b.bySub[1:], func(x, y int32) int { return strings.Compare(subjs[x], subjs[y]) })
+	b.ranks = slices.Grow(b.ranks[:0], len(subjs))[:len(subjs)]
+	for r, j := range b.bySub {
+		b.ranks[j] = int32(r)
+	}
+	for k := range b.keys {
+		b.keys[k].subj = b.ranks[b.keys[k].subj]
+	}
+	unknown := int32(len(predicateRank))
 	slices.SortFunc(b.keys, func(a, c tripleKey) int {
-		if a.main != c.main {
-			if a.main {
-				return -1
-			}
-			return 1
+		if a.subj != c.subj {
+			return cmp.Compare(a.subj, c.subj)
+		}
+		if a.pred != c.pred {
+			return cmp.Compare(a.pred, c.pred)
 		}
 		ta, tc := &ts[a.i], &ts[c.i]
-		if r := strings.Compare(ta.Subj.String(), tc.Subj.String()); r != 0 {
-			return r
-		}
-		if r := cmp.Compare(a.rank, c.rank); r != 0 {
-			return r
-		}
-		if r := strings.Compare(ta.Pred.String(), tc.Pred.String()); r != 0 {
-			return r
+		if a.pred == unknown {
+			if r := strings.Compare(ta.Pred.String(), tc.Pred.String()); r != 0 {
+				return r
+			}
 		}
 		return compareObjects(ta.Obj, tc.Obj)
 	})
