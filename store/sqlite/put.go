@@ -141,9 +141,17 @@ var marshal = proto.MarshalOptions{Deterministic: true}
 
 // content is the deterministic encoding of m without its output-only fields.
 func content(m record) ([]byte, error) {
+	_, b, err := contentClone(m)
+	return b, err
+}
+
+// contentClone is content that also returns the copy of m it encoded, whose
+// output-only fields are unset.
+func contentClone(m record) (record, []byte, error) {
 	c := proto.Clone(m).(record)
 	setOutput(c, nil, nil, "")
-	return marshal.Marshal(c)
+	b, err := marshal.Marshal(c)
+	return c, b, err
 }
 
 // etagOf is the etag of a record whose content encodes as c.
@@ -270,7 +278,7 @@ type prepared struct {
 // works out the output-only fields of the copy to store. stored is an empty
 // message of rec's type to read the stored record into.
 func (p *putter) prepare(ctx context.Context, table string, rec, stored record) (prepared, error) {
-	c, err := content(rec)
+	full, c, err := contentClone(rec)
 	if err != nil {
 		return prepared{}, fmt.Errorf("encode: %w", err)
 	}
@@ -307,7 +315,6 @@ func (p *putter) prepare(ctx context.Context, table string, rec, stored record) 
 		}
 	}
 	etag := etagOf(c)
-	full := proto.Clone(rec).(record)
 	setOutput(full, ct, now, etag)
 	data, err := marshal.Marshal(full)
 	if err != nil {
