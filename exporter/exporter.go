@@ -5,13 +5,15 @@
 // MAPPING.md beside this file (schema.org and the Simple Event Model for
 // classes and core properties, Wikidata direct properties where Wikidata has
 // one, owl:sameAs to Wikidata entities, PROV-O for provenance, VoID and DCAT
-// for the dataset). Terms and encoders are github.com/knakk/rdf's; the mapping
-// keeps clear of the inputs its Turtle encoder writes wrongly, and checkTurtle
-// refuses them should one slip through.
+// for the dataset). Terms are github.com/knakk/rdf's; the writer (writer.go)
+// writes the bytes knakk/rdf's encoders write, many times faster, and the
+// mapping keeps clear of the inputs knakk/rdf's Turtle encoder writes
+// wrongly, which the Turtle writer refuses (checkTurtle) should one slip
+// through.
 //
 // Output is deterministic: the same archive gives the same bytes. Memory does
-// not grow with the archive: records are read one at a time from
-// store.Reader's Walk functions and their triples written at once.
+// not grow with the archive: records are streamed from store.Reader's Walk
+// functions, mapped and written a few at a time (see records).
 package exporter
 
 import (
