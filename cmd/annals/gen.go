@@ -27,6 +27,7 @@ type genConfig struct {
 	seed    uint64
 	out     string
 	batch   int
+	cache   int
 	sources bool
 }
 
@@ -42,6 +43,7 @@ func genCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Uint64Var(&c.seed, "seed", 1, "seed: the same seed and --events give the same archive, byte for byte")
 	fs.StringVar(&c.out, "out", "", "write one seed-format document per event into this directory instead of filling --db")
 	fs.IntVar(&c.batch, "batch", 10000, "records per transaction when filling --db")
+	fs.IntVar(&c.cache, "cache", 1024, "with --db: MiB of SQLite page cache for the writes (taken as used; large batches into a large archive rewrite fewer pages with more)")
 	fs.BoolVar(&c.sources, "sources", false, "with --db: give every event a source holding its document, as ingest does (about twice the bytes)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -58,6 +60,9 @@ func genCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return errUsage
 	case c.batch < 1:
 		fmt.Fprintf(stderr, "annals gen: --batch %d: want at least 1\n", c.batch)
+		return errUsage
+	case c.cache < 0:
+		fmt.Fprintf(stderr, "annals gen: --cache %d: want 0 (the default cache) or more MiB\n", c.cache)
 		return errUsage
 	case c.out == "" && !dbGiven:
 		// No default database: generated records must not land in ./annals.db by accident.
@@ -112,6 +117,9 @@ func genDatabase(ctx context.Context, g *synth.Generator, c genConfig, log *slog
 			st.Close()
 		}
 	}()
+	if err := st.SetWriterCache(ctx, c.cache); err != nil {
+		return err
+	}
 	stats, err := st.Stats(ctx)
 	if err != nil {
 		return err

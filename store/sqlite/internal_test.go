@@ -349,3 +349,36 @@ func TestConcurrentOpen(t *testing.T) {
 		}
 	}
 }
+
+func TestSetWriterCache(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "a.db"))
+	ctx := t.Context()
+	cache := func() int64 {
+		var n int64
+		if err := s.w.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if got := cache(); got != -writerCacheKiB {
+		t.Errorf("cache_size after Open = %d, want %d", got, -writerCacheKiB)
+	}
+	if err := s.SetWriterCache(ctx, 256); err != nil {
+		t.Fatal(err)
+	}
+	if got := cache(); got != -256<<10 {
+		t.Errorf("cache_size = %d, want %d", got, -256<<10)
+	}
+	if _, err := s.Put(ctx, storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	if got := cache(); got != -256<<10 {
+		t.Errorf("cache_size after Put = %d, want %d", got, -256<<10)
+	}
+	if err := s.SetWriterCache(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := cache(); got != -writerCacheKiB {
+		t.Errorf("cache_size after reset = %d, want %d", got, -writerCacheKiB)
+	}
+}
