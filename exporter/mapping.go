@@ -26,6 +26,9 @@ type builder struct {
 	err   error
 	langs map[string]string // language tag as stored -> as written ("" = none)
 
+	subj      rdf.IRI     // the subject last added
+	subjBoxed rdf.Subject // subj as an interface, shared by its triples
+
 	// Scratch space of done, kept between records.
 	keys  []tripleKey
 	subjs []string     // the distinct subjects of ts
@@ -59,8 +62,12 @@ func (b *builder) fail(format string, args ...any) {
 	}
 }
 
-func (b *builder) add(s rdf.Subject, p rdf.IRI, o rdf.Object) {
-	b.ts = append(b.ts, rdf.Triple{Subj: s, Pred: p, Obj: o})
+func (b *builder) add(s rdf.IRI, p rdf.IRI, o rdf.Object) {
+	// A subject's triples are added one after the other: box it once.
+	if b.subjBoxed == nil || s != b.subj {
+		b.subj, b.subjBoxed = s, s
+	}
+	b.ts = append(b.ts, rdf.Triple{Subj: b.subjBoxed, Pred: p, Obj: o})
 }
 
 // done returns the triples collected, grouped and in a canonical order that
@@ -219,21 +226,21 @@ func langLit(v, tag string) rdf.Literal {
 }
 
 // text adds s p "v" when v is not empty.
-func (b *builder) text(s rdf.Subject, p rdf.IRI, v string) {
+func (b *builder) text(s rdf.IRI, p rdf.IRI, v string) {
 	if v != "" {
 		b.add(s, p, plainLit(v))
 	}
 }
 
 // english adds s p "v"@en when v is not empty.
-func (b *builder) english(s rdf.Subject, p rdf.IRI, v string) {
+func (b *builder) english(s rdf.IRI, p rdf.IRI, v string) {
 	if v != "" {
 		b.add(s, p, langLit(v, "en"))
 	}
 }
 
 // label adds s p "value"@tag for each predicate, when value is not empty.
-func (b *builder) label(s rdf.Subject, l *annalsv1.Label, preds ...rdf.IRI) {
+func (b *builder) label(s rdf.IRI, l *annalsv1.Label, preds ...rdf.IRI) {
 	if l.GetValue() == "" {
 		return
 	}
