@@ -43,7 +43,7 @@ func genCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Uint64Var(&c.seed, "seed", 1, "seed: the same seed and --events give the same archive, byte for byte")
 	fs.StringVar(&c.out, "out", "", "write one seed-format document per event into this directory instead of filling --db")
 	fs.IntVar(&c.batch, "batch", 10000, "records per transaction when filling --db")
-	fs.IntVar(&c.cache, "cache", 1024, "with --db: MiB of SQLite page cache for the writes (taken as used; large batches into a large archive rewrite fewer pages with more)")
+	fs.IntVar(&c.cache, "cache", 0, "with --db: MiB of SQLite page cache for the writes, taken as used; 0 keeps the store's default (64 MiB)")
 	fs.BoolVar(&c.sources, "sources", false, "with --db: give every event a source holding its document, as ingest does (about twice the bytes)")
 	if err := parseFlags(fs, args); err != nil {
 		return err

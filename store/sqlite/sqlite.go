@@ -124,9 +124,9 @@ func dsn(path string, memory bool, pragmas []string, extra ...string) string {
 
 // SetWriterCache sets the page cache of the writer connection to mib MiB; 0
 // or less restores the default (64 MiB). A bulk load of many large batches
-// (annals gen) gains from a cache that holds a batch's dirty pages and the
-// index pages it touches: fewer pages are spilled and written again within
-// a transaction. The memory is taken only as pages are read or written, and
+// into a large archive (annals gen --cache) may gain from a cache that also
+// holds the index pages the batches touch, read once instead of again for
+// every batch. The memory is taken only as pages are read or written, and
 // kept until Close.
 func (s *Store) SetWriterCache(ctx context.Context, mib int) error {
 	kib := writerCacheKiB
