@@ -17,8 +17,10 @@
 //	    net/http/pprof on a separate loopback address, for CPU profiles
 //	annalsbench show FILE.json...
 //	    one progress line per ghz or latency report
-//	annalsbench get DIR getevent_bytes|list_bytes|filters|slowest_filter
+//	annalsbench get DIR getevent_bytes|list_bytes|filters|scaling_filters|slowest_filter
 //	    values scripts/bench needs from pick.json and the reports
+//	annalsbench splitttl [--max BYTES] FILE.ttl
+//	    cut a Turtle dump into parts rapper can read (it fails above 2 GiB)
 //	annalsbench report --dir DIR
 //	    render the results scripts/bench collected in DIR as Markdown
 package main
@@ -35,7 +37,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: annalsbench coldstart|pick|latency|rawinsert|profserve|show|get|report [flags]")
+		fmt.Fprintln(os.Stderr, "usage: annalsbench coldstart|pick|latency|rawinsert|profserve|show|get|splitttl|report [flags]")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -49,6 +51,7 @@ func main() {
 		"latency":   latency,
 		"show":      show,
 		"get":       get,
+		"splitttl":  splitTTL,
 	}
 	cmd, ok := cmds[os.Args[1]]
 	if !ok {

@@ -41,6 +41,7 @@ type Pick struct {
 	GetEventNames     int      `json:"getevent_names"`
 	GetEventMeanBytes float64  `json:"getevent_mean_bytes"`
 	ListMix           []string `json:"list_mix"` // filters whose values list-mix.json rotates over
+	ListMixRequests   int      `json:"list_mix_requests"`
 	ListMixMeanBytes  float64  `json:"list_mix_mean_bytes"`
 	ListMixResults    float64  `json:"list_mix_results"`
 	Filters           []Filter `json:"filters"`
@@ -242,6 +243,7 @@ func pick(ctx context.Context, args []string) error {
 			mix = append(mix, r)
 		}
 	}
+	res.ListMixRequests = len(mix)
 	res.ListMixMeanBytes = float64(mixBytes) / float64(len(mix))
 	res.ListMixResults = float64(mixResults) / float64(len(mix))
 	if err := writeRequests(filepath.Join(*out, "list-mix.json"), mix); err != nil {

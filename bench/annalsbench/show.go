@@ -1,12 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -38,10 +40,10 @@ func show(_ context.Context, args []string) error {
 // get prints what scripts/bench needs from pick.json and the per-filter
 // reports, so that the script needs no JSON tool:
 //
-//	get DIR getevent_bytes | list_bytes | filters | slowest_filter
+//	get DIR getevent_bytes | list_bytes | filters | scaling_filters | slowest_filter
 func get(_ context.Context, args []string) error {
 	if len(args) != 2 {
-		return fmt.Errorf("usage: annalsbench get DIR getevent_bytes|list_bytes|filters|slowest_filter")
+		return fmt.Errorf("usage: annalsbench get DIR getevent_bytes|list_bytes|filters|scaling_filters|slowest_filter")
 	}
 	r := &reporter{dir: args[0]}
 	var pk Pick
@@ -56,6 +58,24 @@ func get(_ context.Context, args []string) error {
 	case "filters":
 		for _, f := range pk.Filters {
 			fmt.Println(f.Name)
+		}
+	case "scaling_filters":
+		// Filters whose p99 grows more than targetFilterRatio times from the
+		// small archive to the large one, slowest first.
+		type fp struct {
+			name string
+			p99  float64
+		}
+		var out []fp
+		for _, f := range pk.Filters {
+			s, l := r.ghz("ghz-filter-"+f.Name+"-small.json"), r.ghz("ghz-filter-"+f.Name+"-large.json")
+			if s != nil && l != nil && ratio(l.pct(99), s.pct(99)) > targetFilterRatio {
+				out = append(out, fp{f.Name, l.pct(99)})
+			}
+		}
+		slices.SortFunc(out, func(a, b fp) int { return cmp.Compare(b.p99, a.p99) })
+		for _, f := range out {
+			fmt.Println(f.name)
 		}
 	case "slowest_filter":
 		worst, name := math.Inf(-1), ""
