@@ -166,6 +166,22 @@ func orZero(s string) string {
 	return s
 }
 
+var reDD = regexp.MustCompile(`(\d+) bytes .* copied, ([\d.]+) s`)
+
+// diskBytesPerS is the rate dd wrote at, in bytes a second.
+func (r *reporter) diskBytesPerS() (float64, bool) {
+	m := reDD.FindStringSubmatch(r.file("dd.log"))
+	if m == nil {
+		return 0, false
+	}
+	b, _ := strconv.ParseFloat(m[1], 64)
+	s, _ := strconv.ParseFloat(m[2], 64)
+	if s == 0 {
+		return 0, false
+	}
+	return b / s, true
+}
+
 // sumNum returns the sum of re's first submatch over all its matches in
 // file name, and how many there were.
 func (r *reporter) sumNum(name string, re *regexp.Regexp) (float64, int) {
@@ -473,6 +489,18 @@ func (r *reporter) export() {
 		}
 	}
 	r.p("")
+	if bps, ok := r.diskBytesPerS(); ok {
+		line := fmt.Sprintf("What the machine can write, measured in the same run: `dd if=/dev/zero bs=1M conv=fdatasync` wrote %s MB/s to the same file system", num(bps/1e6))
+		for _, f := range []struct{ key, name string }{{"nt", "N-Triples"}, {"ttl", "Turtle"}} {
+			n, ok1 := r.firstNum("export-"+f.key+"-large.log", reExportTriples)
+			b, err := strconv.ParseFloat(r.file("export-"+f.key+"-large.bytes"), 64)
+			if ok1 && err == nil && n > 0 {
+				line += fmt.Sprintf("; at the %s dump's %s bytes a triple that is a ceiling of %s triples/s", f.name, f1(b/n), millions(bps/(b/n)))
+			}
+		}
+		r.p("%s.", line)
+		r.p("")
+	}
 	if splitNote {
 		r.p("rapper (Raptor 2.0.15) reads a whole Turtle document into one lexer buffer and fails above 2 GiB (\"out of dynamic memory in turtle_lexer__scan_bytes()\", exit status 0), so a larger Turtle dump is cut by `annalsbench splitttl` into parts of about 1 GB, each starting with the @prefix lines, and rapper parses the parts one after another (timed together, the cut not included); the parts' triple counts add up to the export's.")
 		r.p("")
