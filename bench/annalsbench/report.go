@@ -676,8 +676,8 @@ func (r *reporter) profiles() {
 			title = strings.TrimPrefix(lines[0], "# ")
 			lines = lines[1:]
 		}
-		if len(lines) > 60 {
-			lines = lines[:60]
+		if len(lines) > 80 {
+			lines = lines[:80]
 		}
 		r.p("")
 		r.p("%s", title)
