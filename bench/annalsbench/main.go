@@ -21,6 +21,8 @@
 //	    values scripts/bench needs from pick.json and the reports
 //	annalsbench splitttl [--max BYTES] FILE.ttl
 //	    cut a Turtle dump into parts rapper can read (it fails above 2 GiB)
+//	annalsbench loadprof --db FILE --events N [--seed 2] --cpuprofile FILE
+//	    add records to a large archive as annals gen does, under a CPU profile
 //	annalsbench report --dir DIR
 //	    render the results scripts/bench collected in DIR as Markdown
 package main
@@ -37,7 +39,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: annalsbench coldstart|pick|latency|rawinsert|profserve|show|get|splitttl|report [flags]")
+		fmt.Fprintln(os.Stderr, "usage: annalsbench coldstart|pick|latency|rawinsert|profserve|show|get|splitttl|loadprof|report [flags]")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -52,6 +54,7 @@ func main() {
 		"show":      show,
 		"get":       get,
 		"splitttl":  splitTTL,
+		"loadprof":  loadProf,
 	}
 	cmd, ok := cmds[os.Args[1]]
 	if !ok {
