@@ -2,8 +2,11 @@
 // a bare grpc-go unary server, built from the same grpc-go version as
 // annals (this module's go.mod), with nothing but the generic interop
 // TestService (EmptyCall, and UnaryCall answering response_size bytes of
-// payload), the standard health service and server reflection (so that ghz
-// needs no .proto file). No interceptors, no logging, no storage.
+// payload), annals' ArchiveService answering GetEvent and ListEvents from
+// events held in memory (archive.go: the same messages as annals, so that
+// the client does the same work), the standard health service and server
+// reflection (so that ghz needs no .proto file). No interceptors, no
+// logging, no storage.
 //
 //	go run ./bench/echo --addr 127.0.0.1:0
 //
@@ -27,6 +30,8 @@ import (
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
+
+	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
 )
 
 // maxPayload bounds UnaryCall's response_size.
@@ -63,6 +68,7 @@ func main() {
 	}
 	s := grpc.NewServer()
 	testpb.RegisterTestServiceServer(s, echoServer{})
+	annalsv1.RegisterArchiveServiceServer(s, newArchiveEcho(1000))
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(s, hs)
