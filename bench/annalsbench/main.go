@@ -23,6 +23,8 @@
 //	    cut a Turtle dump into parts rapper can read (it fails above 2 GiB)
 //	annalsbench loadprof --db FILE --events N [--seed 2] --cpuprofile FILE
 //	    add records to a large archive as annals gen does, under a CPU profile
+//	annalsbench slim < GHZ.json > SMALLER.json
+//	    drop the per-request details of a ghz JSON report
 //	annalsbench report --dir DIR
 //	    render the results scripts/bench collected in DIR as Markdown
 package main
@@ -39,7 +41,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: annalsbench coldstart|pick|latency|rawinsert|profserve|show|get|splitttl|loadprof|report [flags]")
+		fmt.Fprintln(os.Stderr, "usage: annalsbench coldstart|pick|latency|rawinsert|profserve|show|get|splitttl|loadprof|slim|report [flags]")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -55,6 +57,7 @@ func main() {
 		"get":       get,
 		"splitttl":  splitTTL,
 		"loadprof":  loadProf,
+		"slim":      slim,
 	}
 	cmd, ok := cmds[os.Args[1]]
 	if !ok {

@@ -125,6 +125,7 @@ func (r *reporter) readJSON(name string, v any) bool {
 // timeV is what `/usr/bin/time -v` reported.
 type timeV struct {
 	WallS float64
+	CPUS  float64 // user + system
 	RSSMB float64
 	Exit  int
 }
@@ -133,6 +134,8 @@ var (
 	reWall = regexp.MustCompile(`Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)`)
 	reRSS  = regexp.MustCompile(`Maximum resident set size \(kbytes\): (\d+)`)
 	reExit = regexp.MustCompile(`Exit status: (\d+)`)
+	reUser = regexp.MustCompile(`User time \(seconds\): ([\d.]+)`)
+	reSys  = regexp.MustCompile(`System time \(seconds\): ([\d.]+)`)
 )
 
 func (r *reporter) timeV(name string) *timeV {
@@ -155,6 +158,12 @@ func (r *reporter) timeV(name string) *timeV {
 	}
 	if m := reExit.FindStringSubmatch(s); m != nil {
 		t.Exit, _ = strconv.Atoi(m[1])
+	}
+	for _, re := range []*regexp.Regexp{reUser, reSys} {
+		if m := re.FindStringSubmatch(s); m != nil {
+			v, _ := strconv.ParseFloat(m[1], 64)
+			t.CPUS += v
+		}
 	}
 	return t
 }
@@ -481,11 +490,11 @@ var (
 func (r *reporter) export() {
 	r.p("### Export")
 	r.p("")
-	r.p("`/usr/bin/time -v annals export --db ARCHIVE --format F --output FILE` (rates are triples over the process's wall time, start-up included), next to `rapper -i F -c FILE` (Raptor %s) parsing the file just written, in the same run.",
+	r.p("`/usr/bin/time -v annals export --db ARCHIVE --format F --output FILE` (rates are triples over the process's wall time, start-up included; CPU is its user+system time, of at most 2 cores × wall), next to `rapper -i F -c FILE` (Raptor %s) parsing the file just written, in the same run.",
 		orDash(strings.TrimPrefix(r.env["RAPPER"], "rapper ")))
 	r.p("")
-	r.p("| archive | format | triples | bytes | annals s | annals triples/s | peak RSS MiB | rapper s | rapper triples/s | rapper RSS MiB | annals/rapper |")
-	r.p("|---|---|---|---|---|---|---|---|---|---|---|")
+	r.p("| archive | format | triples | bytes | annals s | annals CPU s | annals triples/s | peak RSS MiB | rapper s | rapper triples/s | rapper RSS MiB | annals/rapper |")
+	r.p("|---|---|---|---|---|---|---|---|---|---|---|---|")
 	maxRSS := 0.0
 	rssOK, rssAny, splitNote := true, false, false
 	rates := map[string]float64{}
@@ -496,7 +505,7 @@ func (r *reporter) export() {
 			t := r.timeV("export-" + base + ".time")
 			n, ok := r.firstNum("export-"+base+".log", reExportTriples)
 			if t == nil || !ok || t.Exit != 0 {
-				r.p("| %s | %s | not measured | | | | | | | | |", r.size(size), f.name)
+				r.p("| %s | %s | not measured | | | | | | | | | |", r.size(size), f.name)
 				rssOK = false
 				continue
 			}
@@ -523,7 +532,7 @@ func (r *reporter) export() {
 					rcell += fmt.Sprintf(" (**rapper read %s triples, annals wrote %s**)", num(rn), num(n))
 				}
 			}
-			r.p("| %s | %s | %s | %s | %s | %s | %s | %s | %s |", r.size(size), f.name, num(n), num(bytes), f1(t.WallS), num(rate), f1(t.RSSMB), rcell, f2(q))
+			r.p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", r.size(size), f.name, num(n), num(bytes), f1(t.WallS), f1(t.CPUS), num(rate), f1(t.RSSMB), rcell, f2(q))
 		}
 	}
 	r.p("")
@@ -600,30 +609,30 @@ func (r *reporter) load() {
 		r.p("not measured in this run.")
 	}
 	r.p("")
-	r.p("| what | events | wall s | events/s | DB bytes/event | peak RSS MiB |")
-	r.p("|---|---|---|---|---|---|")
+	r.p("| what | events | wall s | CPU s | events/s | DB bytes/event | peak RSS MiB |")
+	r.p("|---|---|---|---|---|---|---|")
 	var rate, baseRate float64
 	for _, size := range []string{"small", "large"} {
 		t := r.timeV("gen-" + size + ".time")
 		bytes, _ := strconv.ParseFloat(r.file("gen-"+size+".bytes"), 64)
 		n, _ := strconv.ParseFloat(r.env[strings.ToUpper(size)], 64)
 		if t == nil || t.Exit != 0 || n == 0 {
-			r.p("| annals gen | %s | not measured | | | |", r.size(size))
+			r.p("| annals gen | %s | not measured | | | | |", r.size(size))
 			continue
 		}
 		rr := n / t.WallS
 		if size == "large" {
 			rate = rr
 		}
-		r.p("| annals gen | %s | %s | %s | %s | %s |", r.size(size), f1(t.WallS), num(rr), num(bytes/n), f1(t.RSSMB))
+		r.p("| annals gen | %s | %s | %s | %s | %s | %s |", r.size(size), f1(t.WallS), f1(t.CPUS), num(rr), num(bytes/n), f1(t.RSSMB))
 	}
 	if t := r.timeV("raw-large.time"); haveRaw && t != nil {
 		baseRate = float64(raw.Events) / t.WallS
-		r.p("| baseline: rawinsert | %s | %s | %s | %s | %s |", num(float64(raw.Events)), f1(t.WallS), num(baseRate), num(raw.BytesPerEvent), f1(t.RSSMB))
+		r.p("| baseline: rawinsert | %s | %s | %s | %s | %s | %s |", num(float64(raw.Events)), f1(t.WallS), f1(t.CPUS), num(baseRate), num(raw.BytesPerEvent), f1(t.RSSMB))
 	}
 	var gen rawInsertResult
 	if t := r.timeV("gen-only-large.time"); r.readJSON("gen-only-large.json", &gen) && t != nil {
-		r.p("| generator only: rawinsert --no-db | %s | %s | %s | – | %s |", num(float64(gen.Events)), f1(t.WallS), num(float64(gen.Events)/t.WallS), f1(t.RSSMB))
+		r.p("| generator only: rawinsert --no-db | %s | %s | %s | %s | – | %s |", num(float64(gen.Events)), f1(t.WallS), f1(t.CPUS), num(float64(gen.Events)/t.WallS), f1(t.RSSMB))
 		r.p("")
 		r.p("The last row, `rawinsert --no-db`, is %s: what the generator alone costs.", gen.Description)
 	}

@@ -93,3 +93,19 @@ func get(_ context.Context, args []string) error {
 	}
 	return nil
 }
+
+// slim copies a ghz JSON report from stdin to stdout without its "details"
+// (one entry per request: tens of MB for a long run), which nothing reads.
+func slim(_ context.Context, _ []string) error {
+	var m map[string]json.RawMessage
+	if err := json.NewDecoder(os.Stdin).Decode(&m); err != nil {
+		return err
+	}
+	delete(m, "details")
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = os.Stdout.Write(append(b, '\n'))
+	return err
+}
