@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 BUF := buf
 GO_PKGS := ./...
-FUZZTIME ?= 10s
+FUZZTIME ?= 50000x
 
 .PHONY: all run test tools generate check-generated lint breaking fmt-check vet unit fuzz bench build soak-short
 
@@ -49,7 +49,7 @@ vet:
 unit:
 	CI=$${CI:-} go test -race -count=1 $(GO_PKGS)
 
-## fuzz: run each fuzz target for a bounded time (FUZZTIME, default 10s)
+## fuzz: run each fuzz target for a bounded number of executions (FUZZTIME, default 50000x)
 fuzz:
 	./scripts/fuzz $(FUZZTIME)
 

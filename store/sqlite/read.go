@@ -12,6 +12,7 @@ import (
 	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
 	"github.com/annals-project/annals/resource"
 	"github.com/annals-project/annals/store"
+	"github.com/annals-project/annals/store/cursor"
 )
 
 // Page sizes: a Page.Limit below 1 asks for defaultLimit records, above maxLimit for maxLimit.
@@ -179,7 +180,7 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, p store.Pag
 	)
 	if p.After != "" {
 		var err error
-		if afterKey, afterName, err = decodeCursor(p.After, fp, resource.Events, true); err != nil {
+		if afterKey, afterName, err = cursor.Decode(p.After, fp, resource.Events, true); err != nil {
 			return res, fmt.Errorf("sqlite: list events: %w", err)
 		}
 	}
@@ -197,7 +198,7 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, p store.Pag
 	var lastName string
 	for rows.Next() {
 		if len(res.Items) == limit {
-			res.Next = encodeCursor(fp, true, lastKey, lastName)
+			res.Next = cursor.Encode(fp, true, lastKey, lastName)
 			break
 		}
 		var data []byte
@@ -257,7 +258,7 @@ func listNamed[T proto.Message](ctx context.Context, s *Store, k resource.Kind, 
 	var res store.Result[T]
 	table := string(k)
 	if p.After != "" {
-		_, after, err := decodeCursor(p.After, fp, k, false)
+		_, after, err := cursor.Decode(p.After, fp, k, false)
 		if err != nil {
 			return res, fmt.Errorf("sqlite: list %s: %w", k, err)
 		}
@@ -289,7 +290,7 @@ func listNamed[T proto.Message](ctx context.Context, s *Store, k resource.Kind, 
 	var last string
 	for rows.Next() {
 		if len(res.Items) == limit {
-			res.Next = encodeCursor(fp, false, 0, last)
+			res.Next = cursor.Encode(fp, false, 0, last)
 			break
 		}
 		var data []byte
