@@ -58,7 +58,16 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 	var out io.Writer = stdout
 	var file *os.File
-	if *output != "" && *output != "-" {
+	if fi, err := os.Stat(*output); *output != "" && *output != "-" && err == nil && !fi.Mode().IsRegular() {
+		// A device or a named pipe (/dev/null, a FIFO a loader reads):
+		// write into it, never replace it.
+		dev, err := os.OpenFile(*output, os.O_WRONLY, 0)
+		if err != nil {
+			return fmt.Errorf("open output: %w", err)
+		}
+		defer dev.Close()
+		out = dev
+	} else if *output != "" && *output != "-" {
 		// Write beside the target and rename at the end, so that a failed or
 		// interrupted export never leaves a truncated file under its name.
 		file, err = os.CreateTemp(filepath.Dir(*output), "."+filepath.Base(*output)+".tmp-*")

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestExportToFileIsAtomicAndComplete writes a dump to a file: the file holds
+// the whole dump, and no temporary file is left beside it.
+func TestExportToFileIsAtomicAndComplete(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "annals.nt")
+	var stdout, stderr bytes.Buffer
+	if code := run(t.Context(), []string{"export", "--db", filepath.Join(dir, "a.db"), "--format", "ntriples", "--output", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("export exited %d: %s", code, stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte("/events/soviet-japanese-neutrality-pact>")) || !bytes.HasSuffix(b, []byte(" .\n")) {
+		t.Errorf("dump does not hold the pact or ends mid-triple: %d bytes", len(b))
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp-") {
+			t.Errorf("temporary file left behind: %s", e.Name())
+		}
+	}
+}
+
+// TestExportIntoNamedPipe exports into a FIFO, as a loader reading the dump
+// would: the bytes go through the pipe and the pipe stays a pipe (a device or
+// pipe given as --output is written into, never replaced by a file).
+func TestExportIntoNamedPipe(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "dump.nt")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		f, err := os.Open(fifo) // blocks until the writer opens it
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer f.Close()
+		b, _ := io.ReadAll(f)
+		got <- b
+	}()
+	var stdout, stderr bytes.Buffer
+	if code := run(t.Context(), []string{"export", "--db", filepath.Join(dir, "a.db"), "--format", "ntriples", "--output", fifo}, &stdout, &stderr); code != 0 {
+		t.Fatalf("export exited %d: %s", code, stderr.String())
+	}
+	// Check the path first: were the pipe replaced, its reader would wait
+	// forever on the unlinked pipe.
+	fi, err := os.Lstat(fifo)
+	if err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Fatalf("after export, %s is %v (%v), want a named pipe", fifo, fi.Mode(), err)
+	}
+	b := <-got
+	if !bytes.Contains(b, []byte("/events/soviet-japanese-neutrality-pact>")) {
+		t.Errorf("the pipe's reader got %d bytes without the pact", len(b))
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp-") {
+			t.Errorf("temporary file left behind: %s", e.Name())
+		}
+	}
+}
+
+// TestExportToDirectoryRefused names a directory as the output: a clear
+// error, and the directory is untouched.
+func TestExportToDirectoryRefused(t *testing.T) {
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run(t.Context(), []string{"export", "--db", filepath.Join(dir, "a.db"), "--output", dir}, &stdout, &stderr); code == 0 {
+		t.Fatalf("export into a directory exited 0")
+	}
+	if !strings.Contains(stderr.String(), "is a directory") {
+		t.Errorf("stderr does not say the output is a directory: %s", stderr.String())
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		t.Errorf("the directory was replaced: %v %v", fi, err)
+	}
+}
