@@ -23,25 +23,36 @@ func TestPlansUseIndexes(t *testing.T) {
 	tests := []struct {
 		name string
 		f    store.EventFilter
+		next bool           // the plan of a page after the first
 		want *regexp.Regexp // a step the plan must have
 	}{
-		{"month and day", store.EventFilter{Month: 4, Day: 13}, regexp.MustCompile(`SEARCH events USING INDEX events_by_month_day \(month=\? AND day=\?`)},
-		{"month", store.EventFilter{Month: 4}, regexp.MustCompile(`SEARCH events USING INDEX events_by_month_day \(month=\?`)},
-		{"range", store.EventFilter{From: 19410101, To: 19411231, HasFrom: true, HasTo: true}, regexp.MustCompile(`SEARCH events USING INDEX events_by_start \(date_lo>\? AND date_lo<\?\)`)},
-		{"only From", store.EventFilter{From: 19410101, HasFrom: true}, regexp.MustCompile(`SEARCH events USING INDEX events_by_start \(date_lo>\?`)},
-		{"only To", store.EventFilter{To: 19410101, HasTo: true}, regexp.MustCompile(`SEARCH events USING INDEX events_by_start \(.*date_lo<\?\)`)},
-		{"actor", store.EventFilter{Actor: "actors/soviet-union"}, regexp.MustCompile(`SEARCH event_actor USING PRIMARY KEY \(actor=\?`)},
-		{"place", store.EventFilter{Place: "places/moscow"}, regexp.MustCompile(`SEARCH event_place USING PRIMARY KEY \(place=\?`)},
-		{"wikidata", store.EventFilter{WikidataID: "Q83055"}, regexp.MustCompile(`SEARCH events USING INDEX events_by_wikidata_id \(wikidata_id=\?\)`)},
-		{"query", store.EventFilter{Query: "pact"}, regexp.MustCompile(`SCAN events_fts VIRTUAL TABLE INDEX`)},
-		{"actor and range", store.EventFilter{Actor: "actors/soviet-union", From: 19410101, HasFrom: true}, regexp.MustCompile(`SEARCH event_actor USING PRIMARY KEY \(actor=\? AND date_lo>\?`)},
-		{"actor and place", store.EventFilter{Actor: "actors/soviet-union", Place: "places/moscow"}, regexp.MustCompile(`SEARCH x EXISTS USING COVERING INDEX event_place_by_event \(event_id=\? AND place=\?\)`)},
-		{"no filter", store.EventFilter{}, regexp.MustCompile(`SEARCH events USING INDEX events_by_start \(\(date_lo,name\)>\(\?,\?\)\)`)},
-		{"query and month", store.EventFilter{Query: "pact", Month: 4}, regexp.MustCompile(`SCAN events_fts VIRTUAL TABLE INDEX`)},
+		{"month and day", store.EventFilter{Month: 4, Day: 13}, false, regexp.MustCompile(`SEARCH events USING INDEX events_by_month_day \(month=\? AND day=\?\)`)},
+		{"month and day, next", store.EventFilter{Month: 4, Day: 13}, true, regexp.MustCompile(`SEARCH events USING INDEX events_by_month_day \(month=\? AND day=\? AND \(date_lo,name\)>`)},
+		{"month", store.EventFilter{Month: 4}, true, regexp.MustCompile(`SEARCH events USING INDEX events_by_month_day \(month=\?`)},
+		// A range with a start is two walks merged in order: short events
+		// through events_by_start, long ones through events_by_start_long.
+		{"range", store.EventFilter{From: 19410101, To: 19411231, HasFrom: true, HasTo: true}, false,
+			regexp.MustCompile(`(?s)MERGE \(UNION ALL\).*SEARCH events USING INDEX events_by_start \(date_lo>\? AND date_lo<\?\).*SEARCH events USING INDEX events_by_start_long \(date_lo>\? AND date_lo<\?\)`)},
+		{"range, next", store.EventFilter{From: 19410101, To: 19411231, HasFrom: true, HasTo: true}, true,
+			regexp.MustCompile(`(?s)SEARCH events USING INDEX events_by_start \(\(date_lo,name\)>\(\?,\?\) AND date_lo<\?\).*SEARCH events USING INDEX events_by_start_long \(\(date_lo,name\)>\(\?,\?\) AND date_lo<\?\)`)},
+		{"only From", store.EventFilter{From: 19410101, HasFrom: true}, false,
+			regexp.MustCompile(`(?s)SEARCH events USING INDEX events_by_start \(date_lo>\?\).*SEARCH events USING INDEX events_by_start_long \(date_lo>\?\)`)},
+		{"only From, next", store.EventFilter{From: 19410101, HasFrom: true}, true,
+			regexp.MustCompile(`(?s)SEARCH events USING INDEX events_by_start \(\(date_lo,name\)>\(\?,\?\)\).*SEARCH events USING INDEX events_by_start_long \(\(date_lo,name\)>\(\?,\?\)\)`)},
+		{"only To", store.EventFilter{To: 19410101, HasTo: true}, false, regexp.MustCompile(`SEARCH events USING INDEX events_by_start \(date_lo<\?\)`)},
+		{"actor", store.EventFilter{Actor: "actors/soviet-union"}, true, regexp.MustCompile(`SEARCH event_actor USING PRIMARY KEY \(actor=\?`)},
+		{"place", store.EventFilter{Place: "places/moscow"}, true, regexp.MustCompile(`SEARCH event_place USING PRIMARY KEY \(place=\?`)},
+		{"wikidata", store.EventFilter{WikidataID: "Q83055"}, true, regexp.MustCompile(`SEARCH events USING INDEX events_by_wikidata_id \(wikidata_id=\?\)`)},
+		{"query", store.EventFilter{Query: "pact"}, true, regexp.MustCompile(`SCAN events_fts VIRTUAL TABLE INDEX`)},
+		{"actor and range", store.EventFilter{Actor: "actors/soviet-union", From: 19410101, HasFrom: true}, false, regexp.MustCompile(`SEARCH event_actor USING PRIMARY KEY \(actor=\? AND date_lo>\?\)`)},
+		{"actor and range, next", store.EventFilter{Actor: "actors/soviet-union", From: 19410101, HasFrom: true}, true, regexp.MustCompile(`SEARCH event_actor USING PRIMARY KEY \(actor=\? AND \(date_lo,name\)>\(\?,\?\)\)`)},
+		{"actor and place", store.EventFilter{Actor: "actors/soviet-union", Place: "places/moscow"}, true, regexp.MustCompile(`SEARCH x EXISTS USING COVERING INDEX event_place_by_event \(event_id=\? AND place=\?\)`)},
+		{"no filter", store.EventFilter{}, true, regexp.MustCompile(`SEARCH events USING INDEX events_by_start \(\(date_lo,name\)>\(\?,\?\)\)`)},
+		{"query and month", store.EventFilter{Query: "pact", Month: 4}, true, regexp.MustCompile(`SCAN events_fts VIRTUAL TABLE INDEX`)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			plan, err := s.ExplainListEvents(t.Context(), tc.f)
+			plan, err := s.ExplainListEvents(t.Context(), tc.f, tc.next)
 			if err != nil {
 				t.Fatal(err)
 			}

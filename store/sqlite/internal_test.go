@@ -90,6 +90,59 @@ func TestReopen(t *testing.T) {
 	}
 }
 
+// TestMigrateFromVersion1 opens a database of schema version 1 (before the
+// date index held date_hi and long events had their own index): it is
+// upgraded in place, and lists what it listed before.
+func TestMigrateFromVersion1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.db")
+	ctx := t.Context()
+	s := open(t, path)
+	if _, err := s.Put(ctx, storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	f := store.EventFilter{From: 19410101, HasFrom: true}
+	before, err := s.ListEvents(ctx, f, store.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.ExecContext(ctx, `DROP INDEX events_by_start_long; DROP INDEX events_by_start;
+		CREATE INDEX events_by_start ON events(date_lo, name); PRAGMA user_version = 1`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s = open(t, path)
+	var v int
+	if err := s.r.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion || v < 2 {
+		t.Fatalf("user_version after reopening = %d, %v; want %d", v, err, schemaVersion)
+	}
+	var cols []string
+	rows, err := s.r.QueryContext(ctx, "SELECT name FROM pragma_index_info('events_by_start') ORDER BY seqno")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var c string
+		rows.Scan(&c)
+		cols = append(cols, c)
+	}
+	rows.Close()
+	if strings.Join(cols, ",") != "date_lo,name,date_hi" {
+		t.Errorf("events_by_start after migration is on %v", cols)
+	}
+	var n int
+	if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'events_by_start_long'").Scan(&n); err != nil || n != 1 {
+		t.Errorf("events_by_start_long after migration: %d, %v", n, err)
+	}
+	after, err := s.ListEvents(ctx, f, store.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after.Items) == 0 || len(after.Items) != len(before.Items) {
+		t.Errorf("ListEvents(%+v) gave %d events before the migration, %d after", f, len(before.Items), len(after.Items))
+	}
+}
+
 func TestNewerSchemaRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.db")
 	s := open(t, path)

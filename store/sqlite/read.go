@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
@@ -85,6 +87,12 @@ func getOrNil[T proto.Message](ctx context.Context, s *Store, table, name string
 	return m, nil
 }
 
+// shortSpan is the widest span (date_hi - date_lo, in histdate.Key units) of
+// a "short" event: about a year. Long events also have an index of their
+// own (events_by_start_long), so that a range query walks at most a year of
+// short events before its start plus the few long ones that may reach it.
+const shortSpan = 10000
+
 // eventQuery is the SQL of ListEvents for a filter, a position and a page size.
 // Which table drives the query is chosen here rather than left to the planner:
 // the full-text index when there is a query, else the actor's or the place's
@@ -141,29 +149,69 @@ func eventQuery(f store.EventFilter, hasAfter bool, afterKey int64, afterName st
 		where = append(where, k+".date_lo <= ?")
 		args = append(args, min(max(f.To, -keyBound), keyBound))
 	}
-	if f.HasFrom {
-		from := min(max(f.From, -keyBound), keyBound)
-		// date_hi >= From decides; the bound on date_lo it implies (no span is
-		// wider than max_event_span) lets the date_lo index find the start.
-		// With a cursor, the cursor's key is the greater lower bound, and
-		// SQLite uses only one: give it the greater of the two.
-		lower := -4 * keyBound
-		if hasAfter {
-			lower = afterKey
+	after := func(where []string, args []any) ([]string, []any) {
+		return append(where, "("+k+".date_lo, "+k+".name) > (?, ?)"), append(args, afterKey, afterName)
+	}
+	// spanFloor is the least date_lo of an event that may reach From: no
+	// span is wider than max_event_span.
+	const spanFloor = "? - coalesce((SELECT value FROM state WHERE key = 'max_event_span'), 0)"
+	sel := func(where []string) string {
+		q := "SELECT events.data, " + k + ".date_lo, " + k + ".name FROM " + from
+		if len(where) > 0 {
+			q += " WHERE " + strings.Join(where, " AND ")
 		}
-		where = append(where, "events.date_hi >= ?",
-			k+".date_lo >= max(?, ? - coalesce((SELECT value FROM state WHERE key = 'max_event_span'), 0))")
-		args = append(args, from, lower, from)
+		return q
 	}
-	if hasAfter {
-		where = append(where, "("+k+".date_lo, "+k+".name) > (?, ?)")
-		args = append(args, afterKey, afterName)
+	var q string
+	switch {
+	case f.HasFrom && k == "events" && f.Query == "":
+		// date_hi >= From decides. Walked alone from From - max_event_span,
+		// the date_lo index would pass every short event of the widest
+		// span ever stored (a century, or a millennium) before the range
+		// starts. So: short events from a year before From, long events
+		// from From - max_event_span through their own index, merged in
+		// order. Both indexes hold date_hi, so an event that ends before
+		// From is passed over without reading its row.
+		//
+		// SQLite seeks an index by one range term, so each arm gets one: a
+		// cursor's position is never before a long event that reaches
+		// From, but may be before the short arm's start (when the page
+		// ended on a long event), where the start is the tighter bound.
+		fromKey := min(max(f.From, -keyBound), keyBound)
+		short := append(slices.Clip(where), "events.date_hi - events.date_lo <= "+strconv.Itoa(shortSpan), "events.date_hi >= ?")
+		shortArgs := append(slices.Clip(args), fromKey)
+		if hasAfter && afterKey >= fromKey-shortSpan {
+			short, shortArgs = after(short, shortArgs)
+		} else {
+			short, shortArgs = append(short, "events.date_lo >= ?"), append(shortArgs, fromKey-shortSpan)
+		}
+		long := append(slices.Clip(where), "events.date_hi - events.date_lo > "+strconv.Itoa(shortSpan), "events.date_hi >= ?")
+		longArgs := append(slices.Clip(args), fromKey)
+		if hasAfter {
+			long, longArgs = after(long, longArgs)
+		} else {
+			long, longArgs = append(long, "events.date_lo >= "+spanFloor), append(longArgs, fromKey)
+		}
+		q = sel(short) + " UNION ALL " + sel(long) + " ORDER BY 2, 3 LIMIT ?"
+		args = append(shortArgs, longArgs...)
+	case f.HasFrom:
+		// Driven by the full-text index or a join table: date_hi >= From
+		// decides, and the bound on date_lo it implies narrows the join
+		// table's range (a cursor's position is never before it).
+		fromKey := min(max(f.From, -keyBound), keyBound)
+		where, args = append(where, "events.date_hi >= ?"), append(args, fromKey)
+		if hasAfter {
+			where, args = after(where, args)
+		} else {
+			where, args = append(where, k+".date_lo >= "+spanFloor), append(args, fromKey)
+		}
+		q = sel(where) + " ORDER BY " + k + ".date_lo, " + k + ".name LIMIT ?"
+	default:
+		if hasAfter {
+			where, args = after(where, args)
+		}
+		q = sel(where) + " ORDER BY " + k + ".date_lo, " + k + ".name LIMIT ?"
 	}
-	q := "SELECT events.data, " + k + ".date_lo, " + k + ".name FROM " + from
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY " + k + ".date_lo, " + k + ".name LIMIT ?"
 	args = append(args, limit)
 	return q, args, nil
 }
@@ -218,11 +266,11 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, p store.Pag
 }
 
 // ExplainListEvents returns SQLite's plan (EXPLAIN QUERY PLAN) for the query
-// ListEvents runs for f when asked for a page after the first, one step a
-// line, indented under its parent step. Tests use it to show that each filter
-// is served by an index.
-func (s *Store) ExplainListEvents(ctx context.Context, f store.EventFilter) (string, error) {
-	q, args, err := eventQuery(f, true, 0, "events/x", defaultLimit+1)
+// ListEvents runs for f, for the first page or (next) for a page that starts
+// after a record at f.From, one step a line, indented under its parent step.
+// Tests use it to show that each filter is served by an index.
+func (s *Store) ExplainListEvents(ctx context.Context, f store.EventFilter, next bool) (string, error) {
+	q, args, err := eventQuery(f, next, f.From, "events/x", defaultLimit+1)
 	if err != nil {
 		return "", fmt.Errorf("sqlite: explain: %w", err)
 	}

@@ -108,6 +108,16 @@ CREATE VIRTUAL TABLE places_fts USING fts5(
 	tokenize='unicode61 remove_diacritics 2', prefix='2 3'
 );
 `,
+	// 1 -> 2: the date index holds date_hi, so that a range query passes
+	// over an event that ends before the range without reading its row;
+	// events longer than about a year (read.go's shortSpan) get an index of
+	// their own, so that a range query walks at most a year of short events
+	// before its start.
+	`
+DROP INDEX events_by_start;
+CREATE INDEX events_by_start ON events(date_lo, name, date_hi);
+CREATE INDEX events_by_start_long ON events(date_lo, name, date_hi) WHERE date_hi - date_lo > 10000;
+`,
 }
 
 // schemaVersion is the user_version of a database this code fully understands.

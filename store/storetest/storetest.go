@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PutAtomic", testPutAtomic},
 		{"ListEventsFilters", testListEventsFilters},
 		{"ListEventsPaging", testListEventsPaging},
+		{"DateRanges", testDateRanges},
 		{"InvalidCursor", testInvalidCursor},
 		{"FullText", testFullText},
 		{"ListActors", testListActors},
