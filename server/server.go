@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"time"
 
@@ -159,6 +160,11 @@ func New(cfg Config) (*Server, error) {
 		grpc.MaxRecvMsgSize(recv),
 		grpc.MaxSendMsgSize(send),
 		grpc.MaxConcurrentStreams(streams),
+		// RPCs run on a few long-lived goroutines (a new one when all are
+		// busy), whose stacks stay grown to the depth of the SQLite driver:
+		// growing a fresh goroutine's stack was 12% of a GetEvent's server
+		// CPU (BENCHMARKS.md, Scale).
+		grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
 			MinTime:             KeepaliveMinPingInterval,
 			PermitWithoutStream: true,

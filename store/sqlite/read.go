@@ -45,7 +45,7 @@ func pageLimit(n int) int {
 // get reads the record called name from table into m.
 func (s *Store) get(ctx context.Context, table, name string, m proto.Message) error {
 	var data []byte
-	err := s.r.QueryRowContext(ctx, "SELECT data FROM "+table+" WHERE name = ?", name).Scan(&data)
+	err := s.gets[table].QueryRowContext(ctx, name).Scan(&data)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("sqlite: %q: %w", name, store.ErrNotFound)

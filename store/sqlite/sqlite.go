@@ -38,6 +38,10 @@ type Store struct {
 	w   *sql.DB // the one writer connection
 	r   *sql.DB // read-only connections (the writer itself for ":memory:")
 	log *slog.Logger
+	// gets holds the statement that reads one record by name, per table,
+	// prepared once: preparing it on every Get was 15% of a GetEvent's
+	// server CPU (BENCHMARKS.md, Scale).
+	gets map[string]*sql.Stmt
 }
 
 var _ store.Store = (*Store)(nil)
@@ -100,6 +104,15 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		r.SetMaxIdleConns(n)
 		s.r = r
 	}
+	s.gets = make(map[string]*sql.Stmt, 4)
+	for _, table := range []string{"events", "actors", "places", "sources"} {
+		st, err := s.r.PrepareContext(ctx, "SELECT data FROM "+table+" WHERE name = ?")
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
+		}
+		s.gets[table] = st
+	}
 	logger.Debug("sqlite: opened", "path", path, "schema_version", schemaVersion)
 	return s, nil
 }
@@ -146,6 +159,9 @@ func (s *Store) Close() error {
 		s.log.Debug("sqlite: optimize on close failed", "err", err)
 	}
 	var errs []error
+	for _, st := range s.gets {
+		errs = append(errs, st.Close())
+	}
 	if s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}
