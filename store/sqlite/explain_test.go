@@ -1,6 +1,9 @@
 package sqlite_test
 
 import (
+	"fmt"
+
+	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
 	"regexp"
 	"testing"
 
@@ -66,5 +69,44 @@ func TestPlansUseIndexes(t *testing.T) {
 				t.Logf("%+v:\n%s", tc.f, plan)
 			}
 		})
+	}
+}
+
+// TestDenseQueryPlan: a full-text query that matches many events walks the
+// events in date order, testing each against the set of matches, and never
+// sorts the matches; one that matches few is driven by the full-text index.
+func TestDenseQueryPlan(t *testing.T) {
+	s := openTemp(t)
+	b := &store.Batch{}
+	for i := range 120 {
+		summary := "a rare event"
+		if i%2 == 0 {
+			summary = "a common event"
+		}
+		b.Events = append(b.Events, &annalsv1.Event{
+			Name: fmt.Sprintf("events/e-%03d", i), Labels: []*annalsv1.Label{{Language: "en", Value: fmt.Sprint("E ", i)}},
+			Summary: summary, Date: &annalsv1.HistoricalDate{Year: int32(1000 + i), Precision: annalsv1.DatePrecision_DATE_PRECISION_YEAR},
+		})
+	}
+	if _, err := s.Put(t.Context(), b); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []store.EventFilter{{Query: "common"}, {Query: "common", From: 10500101, HasFrom: true}} {
+		plan, err := s.ExplainListEvents(t.Context(), f, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !regexp.MustCompile(`(SCAN|SEARCH) events USING INDEX events_by_start\b`).MatchString(plan) ||
+			!regexp.MustCompile(`LIST SUBQUERY`).MatchString(plan) ||
+			regexp.MustCompile(`TEMP B-TREE`).MatchString(plan) {
+			t.Errorf("plan for %+v (60 matches of 120) is not a date-ordered walk:\n%s", f, plan)
+		}
+	}
+	plan, err := s.ExplainListEvents(t.Context(), store.EventFilter{Query: "absent"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`SCAN events_fts VIRTUAL TABLE`).MatchString(plan) || regexp.MustCompile(`LIST SUBQUERY`).MatchString(plan) {
+		t.Errorf("plan for a query with no matches is not driven by the full-text index:\n%s", plan)
 	}
 }

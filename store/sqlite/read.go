@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,27 +94,57 @@ func getOrNil[T proto.Message](ctx context.Context, s *Store, table, name string
 // short events before its start plus the few long ones that may reach it.
 const shortSpan = 10000
 
+// denseQuery decides how ListEvents finds the events of a full-text query,
+// which come in date order. A query that matches few events is driven by
+// the full-text index: each match's row is read and the matches sorted, a
+// cost that grows with the matches. One that matches many (a common word)
+// walks the events in date order instead, keeping those in the set of
+// matches, and stops when the page is full: on average limit × N / matches
+// steps. Past about sqrt(2N) matches the walk is the cheaper (the row reads
+// cost tens of times a step of the walk); counting stops there, so deciding
+// costs at most that many steps of the full-text index.
+func (s *Store) denseQuery(ctx context.Context, query string) (bool, error) {
+	q, err := ftsQuery(query)
+	if err != nil {
+		return false, err
+	}
+	var n, matches int64
+	if err := s.r.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM events").Scan(&n); err != nil {
+		return false, err
+	}
+	threshold := max(50, int64(math.Sqrt(float64(2*n))))
+	if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT rowid FROM events_fts WHERE events_fts MATCH ? LIMIT ?)",
+		q, threshold+1).Scan(&matches); err != nil {
+		return false, err
+	}
+	return matches > threshold, nil
+}
+
 // eventQuery is the SQL of ListEvents for a filter, a position and a page size.
 // Which table drives the query is chosen here rather than left to the planner:
-// the full-text index when there is a query, else the actor's or the place's
-// rows of the join tables (already in date order), else events through the
-// index that fits the other filters.
-func eventQuery(f store.EventFilter, hasAfter bool, afterKey int64, afterName string, limit int) (string, []any, error) {
+// the full-text index when there is a query that matches few events (see
+// denseQuery), else the actor's or the place's rows of the join tables
+// (already in date order), else events through the index that fits the other
+// filters.
+func eventQuery(f store.EventFilter, dense, hasAfter bool, afterKey int64, afterName string, limit int) (string, []any, error) {
 	var (
 		from  string
 		k     string // the table whose date_lo and name order the result
 		where []string
 		args  []any
 	)
-	switch {
-	case f.Query != "":
-		q, err := ftsQuery(f.Query)
-		if err != nil {
+	fts := ""
+	if f.Query != "" {
+		var err error
+		if fts, err = ftsQuery(f.Query); err != nil {
 			return "", nil, err
 		}
+	}
+	switch {
+	case fts != "" && !dense:
 		from, k = "events_fts CROSS JOIN events ON events.id = events_fts.rowid", "events"
 		where = append(where, "events_fts MATCH ?")
-		args = append(args, q)
+		args = append(args, fts)
 	case f.Actor != "":
 		from, k = "event_actor CROSS JOIN events ON events.id = event_actor.event_id", "event_actor"
 		where = append(where, "event_actor.actor = ?")
@@ -132,6 +163,14 @@ func eventQuery(f store.EventFilter, hasAfter bool, afterKey int64, afterName st
 	if f.Place != "" && k != "event_place" {
 		where = append(where, "EXISTS (SELECT 1 FROM event_place x WHERE x.event_id = events.id AND x.place = ?)")
 		args = append(args, f.Place)
+	}
+	if fts != "" && dense {
+		// The unary + keeps SQLite from driving the query by this term
+		// (looking up each match's row and sorting them all): it is a test
+		// of each event the date-ordered walk passes, against the set of
+		// matches, built once.
+		where = append(where, "+events.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)")
+		args = append(args, fts)
 	}
 	if f.WikidataID != "" {
 		where = append(where, "events.wikidata_id = ?")
@@ -164,7 +203,7 @@ func eventQuery(f store.EventFilter, hasAfter bool, afterKey int64, afterName st
 	}
 	var q string
 	switch {
-	case f.HasFrom && k == "events" && f.Query == "":
+	case f.HasFrom && k == "events" && (fts == "" || dense):
 		// date_hi >= From decides. Walked alone from From - max_event_span,
 		// the date_lo index would pass every short event of the widest
 		// span ever stored (a century, or a millennium) before the range
@@ -233,7 +272,14 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, p store.Pag
 		}
 	}
 	limit := pageLimit(p.Limit)
-	q, args, err := eventQuery(f, p.After != "", afterKey, afterName, limit+1)
+	dense := false
+	if f.Query != "" {
+		var err error
+		if dense, err = s.denseQuery(ctx, f.Query); err != nil {
+			return res, fmt.Errorf("sqlite: list events: %w", err)
+		}
+	}
+	q, args, err := eventQuery(f, dense, p.After != "", afterKey, afterName, limit+1)
 	if err != nil {
 		return res, fmt.Errorf("sqlite: list events: %w", err)
 	}
@@ -270,10 +316,23 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, p store.Pag
 // after a record at f.From, one step a line, indented under its parent step.
 // Tests use it to show that each filter is served by an index.
 func (s *Store) ExplainListEvents(ctx context.Context, f store.EventFilter, next bool) (string, error) {
-	q, args, err := eventQuery(f, next, f.From, "events/x", defaultLimit+1)
+	dense := false
+	if f.Query != "" {
+		var err error
+		if dense, err = s.denseQuery(ctx, f.Query); err != nil {
+			return "", fmt.Errorf("sqlite: explain: %w", err)
+		}
+	}
+	q, args, err := eventQuery(f, dense, next, f.From, "events/x", defaultLimit+1)
 	if err != nil {
 		return "", fmt.Errorf("sqlite: explain: %w", err)
 	}
+	return s.explain(ctx, q, args)
+}
+
+// explain returns SQLite's plan of q, one step a line, indented under its
+// parent step.
+func (s *Store) explain(ctx context.Context, q string, args []any) (string, error) {
 	rows, err := s.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
 	if err != nil {
 		return "", fmt.Errorf("sqlite: explain: %w", err)

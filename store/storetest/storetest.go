@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DateRanges", testDateRanges},
 		{"InvalidCursor", testInvalidCursor},
 		{"FullText", testFullText},
+		{"FullTextModel", testFullTextModel},
 		{"ListActors", testListActors},
 		{"ListPlaces", testListPlaces},
 		{"MatchNames", testMatchNames},
