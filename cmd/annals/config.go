@@ -49,7 +49,24 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 			fmt.Fprintf(fs.Output(), "  --%s  [%s]\n      %s%s\n", f.Name, envName(f.Name), f.Usage, def)
 		})
 	}
-	if err := fs.Parse(args); err != nil {
+	// Flags may come before, between or after the file names, as curators
+	// type them; "--" ends the flags (for a file whose name starts with -).
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		if len(rest) == 0 {
+			break
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+	if err := fs.Parse(append([]string{"--"}, pos...)); err != nil { // leaves fs.Args() = pos
 		return err
 	}
 	return applyEnv(fs)

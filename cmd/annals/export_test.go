@@ -26,12 +26,7 @@ func TestExportToFileIsAtomicAndComplete(t *testing.T) {
 	if !bytes.Contains(b, []byte("/events/soviet-japanese-neutrality-pact>")) || !bytes.HasSuffix(b, []byte(" .\n")) {
 		t.Errorf("dump does not hold the pact or ends mid-triple: %d bytes", len(b))
 	}
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if strings.Contains(e.Name(), ".tmp-") {
-			t.Errorf("temporary file left behind: %s", e.Name())
-		}
-	}
+	noTempFiles(t, dir)
 }
 
 // TestExportIntoNamedPipe exports into a FIFO, as a loader reading the dump
@@ -68,12 +63,7 @@ func TestExportIntoNamedPipe(t *testing.T) {
 	if !bytes.Contains(b, []byte("/events/soviet-japanese-neutrality-pact>")) {
 		t.Errorf("the pipe's reader got %d bytes without the pact", len(b))
 	}
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if strings.Contains(e.Name(), ".tmp-") {
-			t.Errorf("temporary file left behind: %s", e.Name())
-		}
-	}
+	noTempFiles(t, dir)
 }
 
 // TestExportToDirectoryRefused names a directory as the output: a clear
@@ -89,5 +79,16 @@ func TestExportToDirectoryRefused(t *testing.T) {
 	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		t.Errorf("the directory was replaced: %v %v", fi, err)
+	}
+}
+
+// noTempFiles fails the test if an export left a temporary file in dir.
+func noTempFiles(t *testing.T, dir string) {
+	t.Helper()
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp-") {
+			t.Errorf("temporary file left behind: %s", e.Name())
+		}
 	}
 }

@@ -100,6 +100,17 @@ func model(r *rand.Rand, n int) (*store.Batch, []modelEvent) {
 	return b, events
 }
 
+// loadModel opens a store and writes 600 events of the model into it.
+func loadModel(t *testing.T, open func(*testing.T) store.Store, r *rand.Rand) (store.Store, []modelEvent) {
+	t.Helper()
+	b, events := model(r, 600)
+	s := open(t)
+	if _, err := s.Put(t.Context(), b); err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	return s, events
+}
+
 // selects says whether the model event m matches f, as the store must.
 func (m modelEvent) selects(f store.EventFilter) bool {
 	return (!f.HasFrom || m.hi >= f.From) && (!f.HasTo || m.lo <= f.To) &&
@@ -130,11 +141,7 @@ func checkModel(t *testing.T, s store.Reader, events []modelEvent, f store.Event
 // an event that began long before the range but reaches into it.
 func testDateRanges(t *testing.T, open func(*testing.T) store.Store) {
 	r := rand.New(rand.NewPCG(1941, 413))
-	b, events := model(r, 600)
-	s := open(t)
-	if _, err := s.Put(t.Context(), b); err != nil {
-		t.Fatalf("Put: %v", err)
-	}
+	s, events := loadModel(t, open, r)
 	// Most bounds fall on, inside or next to an event's span, where an
 	// off-by-one in a backend shows.
 	key := func() int64 {
@@ -169,11 +176,7 @@ func testDateRanges(t *testing.T, open func(*testing.T) store.Store) {
 // give the same events in the same order, page after page.
 func testFullTextModel(t *testing.T, open func(*testing.T) store.Store) {
 	r := rand.New(rand.NewPCG(1945, 92))
-	b, events := model(r, 600)
-	s := open(t)
-	if _, err := s.Put(t.Context(), b); err != nil {
-		t.Fatalf("Put: %v", err)
-	}
+	s, events := loadModel(t, open, r)
 	mid := events[len(events)/2]
 	for _, word := range []string{"common", "rare"} {
 		for _, f := range []store.EventFilter{
