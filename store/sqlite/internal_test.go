@@ -1,10 +1,12 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -111,8 +113,26 @@ func TestMigrateFromVersion1(t *testing.T) {
 	}
 	s.Close()
 
-	s = open(t, path)
+	// A file that cannot be written keeps its older schema and is read as
+	// it is, with a warning (query_only stands in for a read-only file).
+	ro, err := sql.Open("sqlite", dsn(path, false, []string{"query_only(1)"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	if err := migrate(ctx, ro, slog.New(slog.NewTextHandler(&logs, nil))); err != nil {
+		t.Errorf("migrate of a read-only version 1 database: %v", err)
+	}
 	var v int
+	if err := ro.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != 1 {
+		t.Errorf("read-only database's user_version after migrate = %d, %v; want 1", v, err)
+	}
+	ro.Close()
+	if !strings.Contains(logs.String(), "read-only") {
+		t.Errorf("no warning logged for a read-only database of an older schema: %s", logs.String())
+	}
+
+	s = open(t, path)
 	if err := s.r.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion || v < 2 {
 		t.Fatalf("user_version after reopening = %d, %v; want %d", v, err, schemaVersion)
 	}

@@ -3,7 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/annals-project/annals/store"
 )
 
 // migrations bring the schema from version i (PRAGMA user_version) to i+1.
@@ -127,11 +132,32 @@ var schemaVersion = len(migrations)
 // transaction per step. Each step reads the version inside its (immediate)
 // transaction, so two processes opening a new file at once do not both
 // create the schema.
-func migrate(ctx context.Context, db *sql.DB) error {
+//
+// A schema that is older but usable (every version from 1 on holds the same
+// tables; later ones add indexes) in a file that cannot be written is left
+// as it is, with a warning: reads work, some more slowly, until the file is
+// opened writable once.
+func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) error {
 	for {
+		var v int
+		if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		if v > 0 && v < schemaVersion {
+			log.Info("sqlite: upgrading the schema; on a large archive this takes a while", "from", v, "to", v+1)
+		}
+		start := time.Now()
 		done, err := migrateStep(ctx, db)
-		if err != nil || done {
+		switch {
+		case err != nil && v >= 1 && errors.Is(err, store.ErrReadOnly):
+			log.Warn("sqlite: the database is read-only and its schema older than this program's; reading it as it is",
+				"schema_version", v, "current", schemaVersion)
+			return nil
+		case err != nil || done:
 			return err
+		}
+		if v > 0 {
+			log.Info("sqlite: upgraded the schema", "from", v, "to", v+1, "took", time.Since(start).Round(time.Millisecond))
 		}
 	}
 }

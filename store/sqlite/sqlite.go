@@ -89,7 +89,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 			logger.Warn("sqlite: WAL mode not available", "journal_mode", mode)
 		}
 	}
-	if err := migrate(ctx, w); err != nil {
+	if err := migrate(ctx, w, logger); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
