@@ -131,6 +131,10 @@ func genDatabase(ctx context.Context, g *synth.Generator, c genConfig, log *slog
 		return err
 	}
 
+	endBulk, err := st.BeginBulk(ctx)
+	if err != nil {
+		return err
+	}
 	events, actors, places := g.Size()
 	batches := make(chan *store.Batch, 1)
 	eg, gctx := errgroup.WithContext(ctx)
@@ -159,6 +163,10 @@ func genDatabase(ctx context.Context, g *synth.Generator, c genConfig, log *slog
 		return nil
 	})
 	if err := eg.Wait(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "gen: merging the full-text indexes (%s so far)\n", time.Since(p.start).Round(time.Second))
+	if err := endBulk(ctx); err != nil {
 		return err
 	}
 	elapsed := time.Since(p.start)

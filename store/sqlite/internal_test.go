@@ -425,3 +425,46 @@ func TestSetWriterCache(t *testing.T) {
 		t.Errorf("cache_size after reset = %d, want %d", got, -writerCacheKiB)
 	}
 }
+
+// TestBulk: during a bulk load commits are not synced and the full-text
+// indexes do not merge; after it, both are as before and searches find what
+// the load wrote.
+func TestBulk(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "a.db"))
+	ctx := t.Context()
+	pragma := func(q string) (v int64) {
+		t.Helper()
+		if err := s.w.QueryRowContext(ctx, q).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	automerge := `SELECT coalesce((SELECT v FROM events_fts_config WHERE k = 'automerge'), 4)`
+	end, err := s.BeginBulk(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pragma("PRAGMA synchronous"); got != 0 {
+		t.Errorf("synchronous during a bulk load = %d, want 0 (OFF)", got)
+	}
+	if got := pragma(automerge); got != 0 {
+		t.Errorf("events_fts automerge during a bulk load = %d, want 0", got)
+	}
+	b := storetest.Fixture()
+	if _, err := s.Put(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := end(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := pragma("PRAGMA synchronous"); got != 2 {
+		t.Errorf("synchronous after a bulk load = %d, want 2 (FULL)", got)
+	}
+	if got := pragma(automerge); got != 4 {
+		t.Errorf("events_fts automerge after a bulk load = %d, want 4", got)
+	}
+	res, err := s.ListEvents(ctx, store.EventFilter{Query: "neutrality"}, store.Page{})
+	if err != nil || len(res.Items) == 0 {
+		t.Errorf("full-text search after a bulk load: %d events, %v", len(res.Items), err)
+	}
+}

@@ -207,3 +207,38 @@ func setWAL(ctx context.Context, w *sql.DB) (string, error) {
 		}
 	}
 }
+
+// BeginBulk prepares the store for a bulk load into a new database (annals
+// gen): commits are not synced (a failed load leaves nothing acknowledged to
+// protect: the database is new and is discarded), and the full-text indexes
+// stop merging their segments during the load. The returned end merges the
+// full-text indexes once, restores durability and must be called before the
+// store is used otherwise.
+func (s *Store) BeginBulk(ctx context.Context) (end func(context.Context) error, err error) {
+	fts := []string{"events_fts", "actors_fts", "places_fts"}
+	stmts := []string{"PRAGMA synchronous = OFF"}
+	for _, t := range fts {
+		stmts = append(stmts, "INSERT INTO "+t+"("+t+", rank) VALUES ('automerge', 0)",
+			"INSERT INTO "+t+"("+t+", rank) VALUES ('crisismerge', 2000)")
+	}
+	for _, q := range stmts {
+		if _, err := s.w.ExecContext(ctx, q); err != nil {
+			return nil, writeErr("sqlite: begin bulk load", err)
+		}
+	}
+	return func(ctx context.Context) error {
+		var stmts []string
+		for _, t := range fts {
+			stmts = append(stmts, "INSERT INTO "+t+"("+t+") VALUES ('optimize')",
+				"INSERT INTO "+t+"("+t+", rank) VALUES ('automerge', 4)",
+				"INSERT INTO "+t+"("+t+", rank) VALUES ('crisismerge', 16)")
+		}
+		stmts = append(stmts, "PRAGMA synchronous = FULL", "PRAGMA wal_checkpoint(TRUNCATE)")
+		for _, q := range stmts {
+			if _, err := s.w.ExecContext(ctx, q); err != nil {
+				return writeErr("sqlite: end bulk load", err)
+			}
+		}
+		return nil
+	}, nil
+}
