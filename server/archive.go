@@ -37,11 +37,43 @@ func (a *archiveService) GetEvent(ctx context.Context, req *annalsv1.GetEventReq
 	if err := validateName(req.GetName(), resource.Events); err != nil {
 		return nil, err
 	}
+	if enc, ok := a.store.(store.Encoded); ok {
+		b, err := enc.GetEventEncoded(ctx, req.GetName())
+		if err != nil {
+			return nil, withResource(req.GetName(), err)
+		}
+		return &annalsv1.GetEventResponse{Event: encodedEvent(b)}, nil
+	}
 	ev, err := a.store.GetEvent(ctx, req.GetName())
 	if err != nil {
 		return nil, withResource(req.GetName(), err)
 	}
 	return &annalsv1.GetEventResponse{Event: ev}, nil
+}
+
+// encodedEvent is an Event that marshals as b, a stored event's encoding,
+// without decoding it: b is held as the message's unknown fields, which
+// proto.Marshal writes out as they are. Its fields read as unset, so it is
+// for sending only; the client decodes the bytes as the Event they are.
+func encodedEvent(b []byte) *annalsv1.Event {
+	e := &annalsv1.Event{}
+	e.ProtoReflect().SetUnknown(b)
+	return e
+}
+
+// encodeResult encodes each record of a page, for a store that keeps no
+// encodings.
+func encodeResult[T proto.Message](res store.Result[T], err error) (store.Result[[]byte], error) {
+	if err != nil {
+		return store.Result[[]byte]{}, err
+	}
+	out := store.Result[[]byte]{Items: make([][]byte, len(res.Items)), Next: res.Next}
+	for i, it := range res.Items {
+		if out.Items[i], err = proto.Marshal(it); err != nil {
+			return store.Result[[]byte]{}, err
+		}
+	}
+	return out, nil
 }
 
 // GetActor returns one actor.
@@ -86,9 +118,23 @@ func (a *archiveService) ListEvents(ctx context.Context, req *annalsv1.ListEvent
 	if err != nil {
 		return nil, err
 	}
-	items, next, err := fetchPage(ctx, a.maxPageBytes, page, func(ctx context.Context, p store.Page) (store.Result[*annalsv1.Event], error) {
+	list := func(ctx context.Context, p store.Page) (store.Result[*annalsv1.Event], error) {
 		return a.store.ListEvents(ctx, f, p)
-	})
+	}
+	if enc, ok := a.store.(store.Encoded); ok {
+		list = func(ctx context.Context, p store.Page) (store.Result[*annalsv1.Event], error) {
+			res, err := enc.ListEventsEncoded(ctx, f, p)
+			if err != nil {
+				return store.Result[*annalsv1.Event]{}, err
+			}
+			out := store.Result[*annalsv1.Event]{Items: make([]*annalsv1.Event, len(res.Items)), Next: res.Next}
+			for i, b := range res.Items {
+				out.Items[i] = encodedEvent(b)
+			}
+			return out, nil
+		}
+	}
+	items, next, err := fetchPage(ctx, a.maxPageBytes, page, list)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/protobuf/proto"
 
 	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
 	"github.com/annals-project/annals/ingest"
@@ -207,6 +208,32 @@ func (s *instrumentedStore) GetSource(ctx context.Context, name string) (*annals
 
 func (s *instrumentedStore) ListEvents(ctx context.Context, f store.EventFilter, p store.Page) (store.Result[*annalsv1.Event], error) {
 	return timed(s, "ListEvents", func() (store.Result[*annalsv1.Event], error) { return s.st.ListEvents(ctx, f, p) })
+}
+
+// GetEventEncoded times the wrapped store's GetEventEncoded, or encodes its
+// GetEvent when it keeps no encodings.
+func (s *instrumentedStore) GetEventEncoded(ctx context.Context, name string) ([]byte, error) {
+	return timed(s, "GetEvent", func() ([]byte, error) {
+		if enc, ok := s.st.(store.Encoded); ok {
+			return enc.GetEventEncoded(ctx, name)
+		}
+		e, err := s.st.GetEvent(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		return proto.Marshal(e)
+	})
+}
+
+// ListEventsEncoded times the wrapped store's ListEventsEncoded, or encodes
+// its ListEvents when it keeps no encodings.
+func (s *instrumentedStore) ListEventsEncoded(ctx context.Context, f store.EventFilter, p store.Page) (store.Result[[]byte], error) {
+	return timed(s, "ListEvents", func() (store.Result[[]byte], error) {
+		if enc, ok := s.st.(store.Encoded); ok {
+			return enc.ListEventsEncoded(ctx, f, p)
+		}
+		return encodeResult(s.st.ListEvents(ctx, f, p))
+	})
 }
 
 func (s *instrumentedStore) ListActors(ctx context.Context, f store.ActorFilter, p store.Page) (store.Result[*annalsv1.Actor], error) {

@@ -116,6 +116,18 @@ type Reader interface {
 	Stats(ctx context.Context) (Stats, error)
 }
 
+// Encoded is implemented by backends that keep each event's deterministic
+// protobuf encoding (with its output-only fields) and can hand it out
+// without decoding it. The gRPC service answers GetEvent and ListEvents from
+// these bytes, sparing a decode and an encode of every event it sends; the
+// records are the same as GetEvent's and ListEvents'.
+type Encoded interface {
+	// GetEventEncoded is GetEvent's record, encoded.
+	GetEventEncoded(ctx context.Context, name string) ([]byte, error)
+	// ListEventsEncoded is ListEvents' page, each record encoded.
+	ListEventsEncoded(ctx context.Context, f EventFilter, p Page) (Result[[]byte], error)
+}
+
 // Writer is the write side of the archive.
 type Writer interface {
 	// Put writes a batch in one transaction and reports, per record, whether it

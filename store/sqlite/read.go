@@ -43,15 +43,30 @@ func pageLimit(n int) int {
 	return n
 }
 
-// get reads the record called name from table into m.
-func (s *Store) get(ctx context.Context, table, name string, m proto.Message) error {
+// getEncoded reads the stored encoding of the record called name from table.
+func (s *Store) getEncoded(ctx context.Context, table, name string) ([]byte, error) {
 	var data []byte
 	err := s.gets[table].QueryRowContext(ctx, name).Scan(&data)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("sqlite: %q: %w", name, store.ErrNotFound)
+		return nil, fmt.Errorf("sqlite: %q: %w", name, store.ErrNotFound)
 	case err != nil:
-		return fmt.Errorf("sqlite: get %q: %w", name, err)
+		return nil, fmt.Errorf("sqlite: get %q: %w", name, err)
+	}
+	return data, nil
+}
+
+// GetEventEncoded returns the stored encoding of the event called name, or
+// an error wrapping store.ErrNotFound.
+func (s *Store) GetEventEncoded(ctx context.Context, name string) ([]byte, error) {
+	return s.getEncoded(ctx, "events", name)
+}
+
+// get reads the record called name from table into m.
+func (s *Store) get(ctx context.Context, table, name string, m proto.Message) error {
+	data, err := s.getEncoded(ctx, table, name)
+	if err != nil {
+		return err
 	}
 	if err := proto.Unmarshal(data, m); err != nil {
 		return fmt.Errorf("sqlite: get %q: decode: %w", name, err)
@@ -267,7 +282,24 @@ func eventQuery(f store.EventFilter, dense, hasAfter bool, afterKey int64, after
 // their span and then by name, a page at a time. An event's actors are the
 // actors of its participants; its places are its places field.
 func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, p store.Page) (store.Result[*annalsv1.Event], error) {
-	var res store.Result[*annalsv1.Event]
+	enc, err := s.ListEventsEncoded(ctx, f, p)
+	if err != nil {
+		return store.Result[*annalsv1.Event]{}, err
+	}
+	res := store.Result[*annalsv1.Event]{Items: make([]*annalsv1.Event, len(enc.Items)), Next: enc.Next}
+	for i, data := range enc.Items {
+		e := &annalsv1.Event{}
+		if err := proto.Unmarshal(data, e); err != nil {
+			return store.Result[*annalsv1.Event]{}, fmt.Errorf("sqlite: list events: decode: %w", err)
+		}
+		res.Items[i] = e
+	}
+	return res, nil
+}
+
+// ListEventsEncoded is ListEvents with each event as its stored encoding.
+func (s *Store) ListEventsEncoded(ctx context.Context, f store.EventFilter, p store.Page) (store.Result[[]byte], error) {
+	var res store.Result[[]byte]
 	fp := eventFingerprint(f)
 	var (
 		afterKey  int64
@@ -307,14 +339,10 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, p store.Pag
 		if err := rows.Scan(&data, &lastKey, &lastName); err != nil {
 			return res, fmt.Errorf("sqlite: list events: %w", err)
 		}
-		e := &annalsv1.Event{}
-		if err := proto.Unmarshal(data, e); err != nil {
-			return res, fmt.Errorf("sqlite: list events: decode %s: %w", lastName, err)
-		}
-		res.Items = append(res.Items, e)
+		res.Items = append(res.Items, data)
 	}
 	if err := rows.Err(); err != nil {
-		return store.Result[*annalsv1.Event]{}, fmt.Errorf("sqlite: list events: %w", err)
+		return store.Result[[]byte]{}, fmt.Errorf("sqlite: list events: %w", err)
 	}
 	return res, nil
 }

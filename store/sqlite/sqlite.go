@@ -44,7 +44,10 @@ type Store struct {
 	gets map[string]*sql.Stmt
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store   = (*Store)(nil)
+	_ store.Encoded = (*Store)(nil)
+)
 
 // Open opens the database at path, creating the file and its schema if need
 // be, and upgrading an older schema. The path ":memory:" gives a private
