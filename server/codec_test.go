@@ -1,13 +1,10 @@
 package server
 
 import (
-	"context"
-	"net"
 	"testing"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/proto"
@@ -28,14 +25,7 @@ func TestUndecodableRequests(t *testing.T) {
 	lis := bufconn.Listen(1 << 20)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.GRPC().Stop)
-	conn, err := grpc.NewClient("passthrough:///bufnet",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.ForceCodec(sweepCodec{})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := dialBufconn(t, lis, grpc.WithDefaultCallOptions(grpc.ForceCodec(sweepCodec{})))
 	ctx := t.Context()
 	malformed := func(fields ...string) wantErr {
 		return wantErr{code: codes.InvalidArgument, reason: ReasonMalformedRequest, fields: fields, msg: "malformed request"}

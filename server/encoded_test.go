@@ -2,14 +2,10 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"errors"
-	"net"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 
 	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
@@ -36,13 +32,7 @@ func TestEncodedAnswers(t *testing.T) {
 			cfg.Store = InstrumentStore(st, m)
 		}
 		lis := serveOnBufconn(t, cfg)
-		conn, err := grpc.NewClient("passthrough:///bufnet",
-			grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-			grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close() })
+		conn := dialBufconn(t, lis)
 		client := annalsv1.NewArchiveServiceClient(conn)
 		ctx := t.Context()
 

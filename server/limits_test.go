@@ -93,6 +93,20 @@ func rawHTTP2(t *testing.T, lis *bufconn.Listener) (*http2.Framer, *http2.Settin
 	}
 }
 
+// dialBufconn is a client connection to lis, closed when the test ends.
+func dialBufconn(t *testing.T, lis *bufconn.Listener, opts ...grpc.DialOption) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient("passthrough:///bufnet", append([]grpc.DialOption{
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+	}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
 func serveOnBufconn(t *testing.T, cfg Config) *bufconn.Listener {
 	t.Helper()
 	if cfg.Store == nil {
@@ -214,13 +228,7 @@ func TestExportCap(t *testing.T) {
 	lis := bufconn.Listen(1 << 20)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.GRPC().Stop)
-	conn, err := grpc.NewClient("passthrough:///bufnet",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := dialBufconn(t, lis)
 	client := annalsv1.NewExportServiceClient(conn)
 	recvAll := func() error {
 		stream, err := client.ExportDataset(t.Context(), &annalsv1.ExportDatasetRequest{})

@@ -265,13 +265,7 @@ func TestStreams(t *testing.T) {
 			lis := bufconn.Listen(1 << 20)
 			go func() { _ = srv.Serve(lis) }()
 			t.Cleanup(srv.GRPC().Stop)
-			conn, err := grpc.NewClient("passthrough:///bufnet",
-				grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-				grpc.WithTransportCredentials(insecure.NewCredentials()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { conn.Close() })
+			conn := dialBufconn(t, lis)
 			ctx := metadata.AppendToOutgoingContext(t.Context(), RequestIDHeader, "stream-1")
 			stream, err := annalsv1.NewExportServiceClient(conn).ExportDataset(ctx, &annalsv1.ExportDatasetRequest{})
 			if err != nil {

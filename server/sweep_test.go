@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -18,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
@@ -114,14 +112,7 @@ func newSweepEnv(t *testing.T) *sweepEnv {
 	lis := bufconn.Listen(1 << 20)
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.GRPC().Stop)
-	e.conn, err = grpc.NewClient("passthrough:///bufnet",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.ForceCodec(sweepCodec{}), grpc.MaxCallSendMsgSize(math.MaxInt32)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.conn.Close() })
+	e.conn = dialBufconn(t, lis, grpc.WithDefaultCallOptions(grpc.ForceCodec(sweepCodec{}), grpc.MaxCallSendMsgSize(math.MaxInt32)))
 
 	h, err := NewHTTPHandler(HTTPConfig{Logger: log, Store: ist, Exporter: x, Metrics: metrics})
 	if err != nil {
