@@ -33,9 +33,9 @@ const (
 const (
 	// MaxQueryBytes is the longest full-text query accepted.
 	MaxQueryBytes = 500
-	// MaxQueryWords is the most different words a full-text query may have
-	// (the SQLite store's limit; the bad-input sweep checks the two agree).
-	MaxQueryWords = 32
+	// MaxQueryWords is the most different words a full-text query may have:
+	// the store's limit (store.MaxQueryWords), which backends enforce.
+	MaxQueryWords = store.MaxQueryWords
 	// MaxFilenameBytes is the longest ImportDocument filename accepted.
 	MaxFilenameBytes = 255
 )

@@ -12,6 +12,10 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
+// MaxQueryWords is the most different words a full-text query may have; a
+// backend refuses more with ErrInvalidQuery.
+const MaxQueryWords = 32
+
 // Errors a backend returns, wrapped with context. The server maps them to gRPC codes.
 var (
 	// ErrNotFound means the named record does not exist.

@@ -12,7 +12,7 @@ import (
 )
 
 // maxQueryWords bounds the words of a full-text query.
-const maxQueryWords = 32
+const maxQueryWords = store.MaxQueryWords
 
 // maxQueryBytes bounds the text of a full-text query that is looked at.
 const maxQueryBytes = 4096
