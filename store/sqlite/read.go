@@ -110,7 +110,7 @@ func getOrNil[T proto.Message](ctx context.Context, s *Store, table, name string
 const shortSpan = 10000
 
 // denseQuery decides how ListEvents finds the events of a full-text query,
-// which come in date order. A query that matches few events is driven by
+// which come in date order (it reports false for no query). A query that matches few events is driven by
 // the full-text index: each match's row is read and the matches sorted, a
 // cost that grows with the matches. One that matches many (a common word)
 // walks the events in date order instead, keeping those in the set of
@@ -127,6 +127,9 @@ const shortSpan = 10000
 // full-text index). What would bound that too is postings kept in date order
 // (BENCHMARKS.md, Scale).
 func (s *Store) denseQuery(ctx context.Context, query string) (bool, error) {
+	if query == "" {
+		return false, nil
+	}
 	q, err := ftsQuery(query)
 	if err != nil {
 		return false, err
@@ -224,6 +227,7 @@ func eventQuery(f store.EventFilter, dense, hasAfter bool, afterKey int64, after
 		}
 		return q
 	}
+	fromKey := min(max(f.From, -keyBound), keyBound)
 	var q string
 	switch {
 	case f.HasFrom && k == "events" && (fts == "" || dense):
@@ -239,7 +243,6 @@ func eventQuery(f store.EventFilter, dense, hasAfter bool, afterKey int64, after
 		// cursor's position is never before a long event that reaches
 		// From, but may be before the short arm's start (when the page
 		// ended on a long event), where the start is the tighter bound.
-		fromKey := min(max(f.From, -keyBound), keyBound)
 		short := append(slices.Clip(where), "events.date_hi - events.date_lo <= "+strconv.Itoa(shortSpan), "events.date_hi >= ?")
 		shortArgs := append(slices.Clip(args), fromKey)
 		if hasAfter && afterKey >= fromKey-shortSpan {
@@ -260,7 +263,6 @@ func eventQuery(f store.EventFilter, dense, hasAfter bool, afterKey int64, after
 		// Driven by the full-text index or a join table: date_hi >= From
 		// decides, and the bound on date_lo it implies narrows the join
 		// table's range (a cursor's position is never before it).
-		fromKey := min(max(f.From, -keyBound), keyBound)
 		where, args = append(where, "events.date_hi >= ?"), append(args, fromKey)
 		if hasAfter {
 			where, args = after(where, args)
@@ -312,12 +314,9 @@ func (s *Store) ListEventsEncoded(ctx context.Context, f store.EventFilter, p st
 		}
 	}
 	limit := pageLimit(p.Limit)
-	dense := false
-	if f.Query != "" {
-		var err error
-		if dense, err = s.denseQuery(ctx, f.Query); err != nil {
-			return res, fmt.Errorf("sqlite: list events: %w", err)
-		}
+	dense, err := s.denseQuery(ctx, f.Query)
+	if err != nil {
+		return res, fmt.Errorf("sqlite: list events: %w", err)
 	}
 	q, args, err := eventQuery(f, dense, p.After != "", afterKey, afterName, limit+1)
 	if err != nil {
@@ -352,12 +351,9 @@ func (s *Store) ListEventsEncoded(ctx context.Context, f store.EventFilter, p st
 // after a record at f.From, one step a line, indented under its parent step.
 // Tests use it to show that each filter is served by an index.
 func (s *Store) ExplainListEvents(ctx context.Context, f store.EventFilter, next bool) (string, error) {
-	dense := false
-	if f.Query != "" {
-		var err error
-		if dense, err = s.denseQuery(ctx, f.Query); err != nil {
-			return "", fmt.Errorf("sqlite: explain: %w", err)
-		}
+	dense, err := s.denseQuery(ctx, f.Query)
+	if err != nil {
+		return "", fmt.Errorf("sqlite: explain: %w", err)
 	}
 	q, args, err := eventQuery(f, dense, next, f.From, "events/x", defaultLimit+1)
 	if err != nil {
