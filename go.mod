@@ -3,6 +3,8 @@ module github.com/annals-project/annals
 go 1.26.8
 
 require (
+	github.com/google/go-cmp v0.7.0
+	github.com/gosimple/unidecode v1.0.1
 	github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus v1.1.1
 	github.com/grpc-ecosystem/go-grpc-middleware/v2 v2.3.4
 	github.com/knakk/rdf v0.0.0-20260317081859-15b52521cde6

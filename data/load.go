@@ -182,33 +182,31 @@ func (b *Bundle) Load(ctx context.Context, st store.Store, imp ingest.Importer, 
 			curated.Events = append(curated.Events, e)
 		}
 	}
-	// Write copies: Put sets output-only fields on what it is given.
-	curated = cloneBatch(curated)
-	if err := keepSources(ctx, st, curated); err != nil {
-		return false, fmt.Errorf("load curated records: %w", err)
-	}
-	changes, err := st.Put(ctx, curated)
+	// Each write reads what it keeps of the stored records in its own
+	// transaction, so that replicas starting at once (or an import running
+	// meanwhile) lose nothing.
+	changes, err := st.Update(ctx, func(ctx context.Context, tx store.Lookup) (*store.Batch, error) {
+		// Write copies: Put sets output-only fields on what it is given.
+		c := cloneBatch(curated)
+		return c, keepSources(ctx, tx, c)
+	})
 	if err != nil {
 		return false, fmt.Errorf("load curated records: %w", err)
 	}
 	count := countChanges(changes)
 	for _, s := range b.Seeds {
-		rep, err := imp(ctx, st, s.Filename, s.Text, ingest.Options{DryRun: true})
-		if err != nil {
-			return false, fmt.Errorf("bundled seed %s: %w", s.Filename, err)
-		}
-		if ov := b.Overlays[rep.Event]; ov != nil {
-			for _, e := range rep.Batch.Events {
-				if e.GetName() == rep.Event {
+		overlay := func(batch *store.Batch) {
+			for _, e := range batch.Events {
+				if ov := b.Overlays[e.GetName()]; ov != nil {
 					ApplyOverlay(e, ov)
 				}
 			}
 		}
-		ch, err := st.Put(ctx, rep.Batch)
+		rep, err := imp(ctx, st, s.Filename, s.Text, ingest.Options{Amend: overlay})
 		if err != nil {
 			return false, fmt.Errorf("bundled seed %s: %w", s.Filename, err)
 		}
-		addCounts(count, countChanges(ch))
+		addCounts(count, countChanges(rep.Changes))
 	}
 	if err := st.SetMeta(ctx, VersionKey, b.Version); err != nil {
 		return false, fmt.Errorf("load bundled dataset: %w", err)
@@ -261,7 +259,7 @@ func ApplyOverlay(dst, ov *annalsv1.Event) {
 // keepSources gives curated actors and places the source links their stored
 // copies have: documents that mention them are provenance the curated file
 // cannot know, and dropping them would rewrite the record on every update.
-func keepSources(ctx context.Context, st store.Reader, b *store.Batch) error {
+func keepSources(ctx context.Context, st store.Lookup, b *store.Batch) error {
 	for _, a := range b.Actors {
 		old, err := st.GetActor(ctx, a.GetName())
 		if errors.Is(err, store.ErrNotFound) {

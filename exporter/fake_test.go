@@ -120,6 +120,11 @@ func (f *fakeStore) WalkPlaces(ctx context.Context, fn func(*annalsv1.Place) err
 func (f *fakeStore) WalkSources(ctx context.Context, fn func(*annalsv1.Source) error) error {
 	return walk(ctx, f.sources, fn)
 }
+
+// Changes and LastSeq: the exporter does not read the change log.
+func (f *fakeStore) Changes(context.Context, int64, int) ([]store.LogEntry, error) { return nil, nil }
+func (f *fakeStore) LastSeq(context.Context) (int64, error)                        { return 0, nil }
+
 func (f *fakeStore) Stats(context.Context) (store.Stats, error) {
 	st := f.stats
 	st.Events += int64(f.n)

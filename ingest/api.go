@@ -45,8 +45,12 @@ type Options struct {
 	// DryRun parses and reconciles but writes nothing; the report says what would change.
 	DryRun bool
 	// ImportTime is stamped on a new source as its import_time; zero means
-	// the current time. (A value, not a clock, so that Options stays comparable.)
+	// the current time.
 	ImportTime time.Time
+	// Amend, when set, may change the batch reconciling gives before it is
+	// written, in the same transaction (the bundled dataset adds its curated
+	// overlays so). It must be deterministic: it may run more than once.
+	Amend func(*store.Batch)
 }
 
 // Report says what importing one document did (or, in a dry run, would do).

@@ -22,6 +22,7 @@ import (
 // Import. Reads return copies; Put follows the contract of store.Writer.
 // Listing and filtering are not needed here and return everything.
 type memStore struct {
+	wmu     sync.Mutex // serialises Update
 	mu      sync.Mutex
 	recs    map[string]proto.Message // by resource name
 	meta    map[string]string
@@ -158,6 +159,22 @@ func (s *memStore) Stats(context.Context) (store.Stats, error) {
 }
 
 // Put stores the batch, stamping times and etags; an unchanged record keeps its stored ones.
+// Update runs fn and Put with writers serialised, as a backend's write
+// transaction would.
+func (s *memStore) Update(ctx context.Context, fn store.UpdateFunc) ([]store.Change, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	b, err := fn(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return s.Put(ctx, b)
+}
+
+// Changes and LastSeq: the tests here keep no change log.
+func (s *memStore) Changes(context.Context, int64, int) ([]store.LogEntry, error) { return nil, nil }
+func (s *memStore) LastSeq(context.Context) (int64, error)                        { return 0, nil }
+
 func (s *memStore) Put(_ context.Context, b *store.Batch) ([]store.Change, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -17,10 +17,12 @@ import (
 var _ Importer = Import
 
 // Import parses one document, reconciles it with st and, unless
-// opts.DryRun, writes the result in one transaction (st.Put). A document
-// that is refused gives a *ParseError; store errors are returned wrapped.
-// In a dry run the report's changes come from comparing the batch with
-// what is stored, ignoring output-only fields.
+// opts.DryRun, writes the result: reconciling and writing are one atomic
+// unit (st.Update), so concurrent imports, from any number of processes,
+// give the archive the same records as the same imports one by one. A
+// document that is refused gives a *ParseError; store errors are returned
+// wrapped. In a dry run the report's changes come from comparing the batch
+// with what is stored, ignoring output-only fields.
 func Import(ctx context.Context, st store.Store, filename string, text []byte, opts Options) (*Report, error) {
 	doc, err := Parse(filename, text)
 	if err != nil {
@@ -30,15 +32,28 @@ func Import(ctx context.Context, st store.Store, filename string, text []byte, o
 	if now.IsZero() {
 		now = time.Now()
 	}
-	b, warnings, err := reconcile(ctx, doc, st, now)
-	if err != nil {
-		return nil, fmt.Errorf("import %s: %w", filename, err)
+	rep := &Report{}
+	// fn may run more than once (a backend retries a transaction that lost
+	// a conflict): each run reconciles a fresh copy of the document.
+	fn := func(ctx context.Context, tx store.Lookup) (*store.Batch, error) {
+		d := proto.Clone(doc.Event).(*annalsv1.Event)
+		b, warnings, err := reconcile(ctx, &Document{Event: d, Source: doc.Source, Actors: doc.Actors, Places: doc.Places}, tx, now)
+		if err != nil {
+			return nil, err
+		}
+		if opts.Amend != nil {
+			opts.Amend(b)
+		}
+		rep.Event, rep.Source, rep.Warnings, rep.Batch = b.Events[0].GetName(), b.Sources[0].GetName(), warnings, b
+		return b, nil
 	}
-	rep := &Report{Event: doc.Event.Name, Source: doc.Source.Name, Warnings: warnings, Batch: b}
 	if opts.DryRun {
-		rep.Changes, err = compare(ctx, st, b)
+		var b *store.Batch
+		if b, err = fn(ctx, st); err == nil {
+			rep.Changes, err = compare(ctx, st, b)
+		}
 	} else {
-		rep.Changes, err = st.Put(ctx, b)
+		rep.Changes, err = st.Update(ctx, fn)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", filename, err)

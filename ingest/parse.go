@@ -258,19 +258,47 @@ func (p *parser) parse(text string) (*Document, error) {
 	// Article.
 	ev.Article = p.article(ev, bs[i:])
 
-	sum := sha256.Sum256([]byte(text))
-	hexSum := hex.EncodeToString(sum[:])
+	canon := Canonical(text)
+	hexSum := Digest(canon)
 	src := &annalsv1.Source{
 		Name:     resource.Name(resource.Sources, hexSum[:16]),
 		Title:    title,
 		Filename: p.file,
-		Text:     text,
+		Text:     canon,
 		Sha256:   hexSum,
 		Event:    ev.Name,
 	}
 	ev.Sources = []string{src.Name}
 	p.doc.Source, p.doc.Event = src, ev
 	return &p.doc, nil
+}
+
+// Canonical is the text of a document as the parser reads it: NFC, without
+// a byte-order mark, LF line ends, no trailing spaces, exactly one blank
+// line between blocks, none before the first or after the last, and a final
+// line end. Two documents with the same canonical text are the same
+// document (one source), however they were encoded.
+func Canonical(text string) string {
+	text = norm.NFC.String(text)
+	var b strings.Builder
+	b.Grow(len(text))
+	for i, bl := range splitBlocks(text) {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		for _, l := range bl.lines {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// Digest is the hex SHA-256 of a document's canonical text: the source's
+// sha256 and, in its first 16 digits, its name.
+func Digest(canonical string) string {
+	sum := sha256.Sum256([]byte(canonical))
+	return hex.EncodeToString(sum[:])
 }
 
 // isPlaceLine reports whether b is the "Place, Country | Party, Party" line.

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
+	"github.com/annals-project/annals/histdate"
 	"github.com/annals-project/annals/resource"
 	"github.com/annals-project/annals/store"
 )
@@ -22,6 +23,17 @@ const maxNameSuffix = 1000
 
 // Reconcile matches the actors and places doc names to the records in r and
 // returns the batch that stores the document, with warnings for a curator.
+// To store it, run Reconcile inside store.Writer.Update (as Import does):
+// what it reads and what it writes are then one atomic unit.
+//
+// The document's event is the stored event its source already belongs to
+// (after an earlier import of the same document, however encoded) or else
+// the stored event of the same name whose title and date agree with the
+// document's: the same title (by resource.MatchKey) and overlapping dates.
+// A stored event of that name with another title (two titles can spell the
+// same slug) or a date that does not overlap (two battles of one name) is a
+// different event, never overwritten: the document's event gets a free name,
+// "{slug}-{year}" or "{slug}-2", "{slug}-3", …, and a warning says so.
 //
 // Each name is matched by resource.MatchKey against the labels and aliases
 // of existing records (r.MatchNames):
@@ -44,28 +56,37 @@ const maxNameSuffix = 1000
 //
 // Records in the batch carry no output-only fields (create_time,
 // update_time, etag). Reconcile does not change doc.
-func Reconcile(ctx context.Context, doc *Document, r store.Reader) (*store.Batch, []string, error) {
+func Reconcile(ctx context.Context, doc *Document, r store.Lookup) (*store.Batch, []string, error) {
 	return reconcile(ctx, doc, r, time.Now())
 }
 
 // reconciler holds the state of one reconcile call.
 type reconciler struct {
 	ctx      context.Context
-	r        store.Reader
+	r        store.Lookup
 	src      string          // the source's resource name
 	prior    map[string]bool // actors and places the stored event already links to
 	used     map[string]bool // names given to new records in this batch
 	warnings []string
 }
 
-func reconcile(ctx context.Context, doc *Document, r store.Reader, now time.Time) (*store.Batch, []string, error) {
+func reconcile(ctx context.Context, doc *Document, r store.Lookup, now time.Time) (*store.Batch, []string, error) {
 	if doc == nil || doc.Event == nil || doc.Source == nil {
 		return nil, nil, errors.New("reconcile: incomplete document")
 	}
-	rc := &reconciler{ctx: ctx, r: r, src: doc.Source.Name, used: map[string]bool{}}
-	stored, err := getOrNil(r.GetEvent(ctx, doc.Event.Name))
+	rc := &reconciler{ctx: ctx, r: r, used: map[string]bool{}}
+	stored, known, err := rc.event(doc)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reconcile %s: %w", doc.Event.Name, err)
+		return nil, nil, err
+	}
+	evName := doc.Event.Name
+	if stored != nil {
+		evName = stored.Name
+	}
+	if known != nil {
+		rc.src = known.Name
+	} else {
+		rc.src = doc.Source.Name
 	}
 	if err := rc.priorLinks(stored); err != nil {
 		return nil, nil, err
@@ -102,6 +123,7 @@ func reconcile(ctx context.Context, doc *Document, r store.Reader, now time.Time
 	}
 
 	ev := proto.Clone(doc.Event).(*annalsv1.Event)
+	ev.Name = evName
 	for i, p := range ev.Places {
 		ev.Places[i] = placeName[p]
 	}
@@ -126,14 +148,12 @@ func reconcile(ctx context.Context, doc *Document, r store.Reader, now time.Time
 		}
 	}
 
-	src, err := getOrNil(r.GetSource(ctx, doc.Source.Name))
-	if err != nil {
-		return nil, nil, fmt.Errorf("reconcile %s: %w", doc.Source.Name, err)
-	}
+	src := known
 	if src != nil {
 		clearOutputOnly(src)
 	} else {
 		src = proto.Clone(doc.Source).(*annalsv1.Source)
+		src.Event = evName
 		src.ImportTime = timestamppb.New(now)
 		if stored != nil {
 			for _, s := range stored.Sources {
@@ -145,8 +165,100 @@ func reconcile(ctx context.Context, doc *Document, r store.Reader, now time.Time
 		}
 	}
 	b.Sources = []*annalsv1.Source{src}
-	b.Events = []*annalsv1.Event{mergeEvent(ev, stored, doc.Source.Name)}
+	b.Events = []*annalsv1.Event{mergeEvent(ev, stored, src.Name)}
 	return b, rc.warnings, nil
+}
+
+// event finds the stored event the document describes and, when the
+// document was imported before, its stored source (see Reconcile). With no
+// stored event it sets the name of the new one on doc.Event (a suffix when
+// the slug is taken by a different event); doc is otherwise unchanged.
+func (rc *reconciler) event(doc *Document) (stored *annalsv1.Event, known *annalsv1.Source, err error) {
+	known, err = getOrNil(rc.r.GetSource(rc.ctx, doc.Source.Name))
+	if err != nil {
+		return nil, nil, fmt.Errorf("reconcile %s: %w", doc.Source.Name, err)
+	}
+	if known != nil && known.Event != "" {
+		stored, err = getOrNil(rc.r.GetEvent(rc.ctx, known.Event))
+		if err != nil {
+			return nil, nil, fmt.Errorf("reconcile %s: %w", known.Event, err)
+		}
+		if stored != nil {
+			return stored, known, nil
+		}
+	}
+	known = nil
+	base := doc.Event.Name
+	title := enLabel(doc.Event.Labels)
+	var taken []string // stored events of other titles or dates with these names
+	for _, name := range eventNames(base, doc.Event.GetDate()) {
+		ev, err := getOrNil(rc.r.GetEvent(rc.ctx, name))
+		if err != nil {
+			return nil, nil, fmt.Errorf("reconcile %s: %w", name, err)
+		}
+		if ev == nil {
+			if len(taken) == 0 {
+				return nil, nil, nil
+			}
+			doc.Event.Name = name
+			rc.warnf("%s is another event (%s); this one, %q dated %s, is %s",
+				taken[0], describeEvent(rc.ctx, rc.r, taken[0]), title, histdate.String(doc.Event.GetDate()), name)
+			return nil, nil, nil
+		}
+		if resource.MatchKey(enLabel(ev.Labels)) == resource.MatchKey(title) && overlaps(ev, doc.Event.GetDate()) {
+			// A document imported before under another encoding, or by an
+			// earlier Annals that digested the raw bytes, is the same source.
+			for _, sn := range ev.Sources {
+				s, err := getOrNil(rc.r.GetSource(rc.ctx, sn))
+				if err != nil {
+					return nil, nil, fmt.Errorf("reconcile %s: %w", sn, err)
+				}
+				if s != nil && Digest(Canonical(s.Text)) == doc.Source.Sha256 {
+					return ev, s, nil
+				}
+			}
+			return ev, nil, nil
+		}
+		taken = append(taken, name)
+	}
+	return nil, nil, fmt.Errorf("reconcile %s: no free name among %d suffixes", base, maxNameSuffix)
+}
+
+// eventNames are the names a new event called base may get, in the order
+// they are tried: base, base-{year}, base-2, base-3, …
+func eventNames(base string, d *annalsv1.HistoricalDate) []string {
+	names := []string{base}
+	if y := d.GetYear(); y != 0 {
+		suffix := strconv.Itoa(int(y))
+		if y < 0 {
+			suffix = strconv.Itoa(int(-y)) + "-bce"
+		}
+		names = append(names, base+"-"+suffix)
+	}
+	for n := 2; n <= maxNameSuffix; n++ {
+		names = append(names, base+"-"+strconv.Itoa(n))
+	}
+	return names
+}
+
+// overlaps reports whether the stored event's span and the date d share a day.
+func overlaps(ev *annalsv1.Event, d *annalsv1.HistoricalDate) bool {
+	lo, hi := histdate.Bounds(ev.GetDate())
+	if end := ev.GetEndDate(); end != nil {
+		_, eh := histdate.Bounds(end)
+		hi = max(hi, eh)
+	}
+	dlo, dhi := histdate.Bounds(d)
+	return dlo <= hi && lo <= dhi
+}
+
+// describeEvent says what a stored event is, for a warning.
+func describeEvent(ctx context.Context, r store.Lookup, name string) string {
+	ev, err := r.GetEvent(ctx, name)
+	if err != nil {
+		return "unreadable"
+	}
+	return fmt.Sprintf("%q dated %s", enLabel(ev.Labels), histdate.String(ev.GetDate()))
 }
 
 // mergeEvent combines the document's event ev with the stored one (nil if

@@ -16,7 +16,7 @@ import (
 
 const (
 	seedEvent  = "events/soviet-japanese-neutrality-pact"
-	seedSource = "sources/230d3b05e2c6efec"
+	seedSource = "sources/a2f96e56786ded08"
 )
 
 var (
@@ -100,7 +100,7 @@ CREATED actors/yoshitsugu-tatekawa
 CREATED actors/yosuke-matsuoka
 CREATED events/soviet-japanese-neutrality-pact
 UPDATED places/moscow
-CREATED sources/230d3b05e2c6efec
+CREATED sources/a2f96e56786ded08
 `
 	if got := changeList(rep.Changes); got != wantChanges {
 		t.Errorf("changes:\n%s\nwant:\n%s", got, wantChanges)
@@ -330,7 +330,7 @@ CREATED ` + r2.Source + "\n"
 func TestReconcileMergesStoredEvent(t *testing.T) {
 	stored := &annalsv1.Event{
 		Name:    seedEvent,
-		Labels:  []*annalsv1.Label{{Language: "en", Value: "Old title"}, {Language: "ja", Value: "日ソ中立条約"}},
+		Labels:  []*annalsv1.Label{{Language: "en", Value: "Soviet-Japanese neutrality pact"}, {Language: "ja", Value: "日ソ中立条約"}},
 		Summary: "An old summary.",
 		Date:    &annalsv1.HistoricalDate{Year: 1941, Precision: annalsv1.DatePrecision_DATE_PRECISION_YEAR},
 		EndDate: &annalsv1.HistoricalDate{Year: 1945, Month: 8, Day: 9, Precision: annalsv1.DatePrecision_DATE_PRECISION_DAY},

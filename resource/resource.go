@@ -8,8 +8,12 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
+	"github.com/gosimple/unidecode"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/annals-project/annals/textfold"
 )
 
 // Kind is the collection a resource belongs to.
@@ -85,48 +89,54 @@ func CheckID(id string) error {
 	return nil
 }
 
-// Slug turns an English label into an id: letters are folded to ASCII (ō→o,
-// é→e, ß→ss), lower-cased, and every run of other characters becomes one "-".
+// Slug turns a label into an id: letters of every script are spelled in
+// ASCII (ō→o, ß→ss, Москва→moskva, 李白→li-bai, Αθήνα→athena, with
+// gosimple/unidecode's transliteration tables), lower-cased, and every run of
+// other characters becomes one "-"; a Han character is a word of its own.
 // "Soviet–Japanese Neutrality Pact" gives "soviet-japanese-neutrality-pact".
-// Slug returns "" when the label has no letters or digits.
+// Slug returns "" when the label has nothing to spell (only punctuation or
+// symbols). Transliteration loses distinctions (李白 and 李柏 both spell
+// li-bai): callers give a new record a suffix when its slug is taken by a
+// different one.
 func Slug(label string) string {
 	var b strings.Builder
 	pendingDash := false
+	emit := func(s string) {
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
+				if b.Len() > 0 && pendingDash {
+					b.WriteByte('-')
+				}
+				pendingDash = false
+				b.WriteByte(c)
+				continue
+			}
+			pendingDash = true
+		}
+	}
 	for _, r := range norm.NFKD.String(label) {
-		if unicode.Is(unicode.Mn, r) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
 			continue // a combining mark left by decomposition
+		case r < utf8.RuneSelf:
+			emit(string(r))
+		case unicode.Is(unicode.Han, r):
+			pendingDash = true
+			emit(unidecode.Unidecode(string(r)))
+			pendingDash = true
+		default:
+			emit(unidecode.Unidecode(string(r)))
 		}
-		if f, ok := fold[r]; ok {
-			if b.Len() > 0 && pendingDash {
-				b.WriteByte('-')
-			}
-			pendingDash = false
-			b.WriteString(f)
-			continue
-		}
-		r = unicode.ToLower(r)
-		if r < 128 && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
-			if b.Len() > 0 && pendingDash {
-				b.WriteByte('-')
-			}
-			pendingDash = false
-			b.WriteRune(r)
-			continue
-		}
-		pendingDash = true
 	}
 	s := b.String()
 	if len(s) > MaxIDLength {
 		s = strings.TrimRight(s[:MaxIDLength], "-")
 	}
 	return s
-}
-
-// fold spells letters that do not decompose to ASCII.
-var fold = map[rune]string{
-	'ß': "ss", 'æ': "ae", 'Æ': "ae", 'ø': "o", 'Ø': "o", 'đ': "d", 'Đ': "d",
-	'ł': "l", 'Ł': "l", 'þ': "th", 'Þ': "th", 'ð': "d", 'Ð': "d", 'œ': "oe", 'Œ': "oe",
-	'ı': "i",
 }
 
 func clip(s string) string {
@@ -140,21 +150,22 @@ func clip(s string) string {
 // MatchKey folds a name for matching names in documents to known records:
 // case, diacritics and punctuation are ignored, as is the word "the", so
 // "Government of the Soviet Union" and "government of Soviet union" give the
-// same key.
+// same key. Letters keep their script (see package textfold): "Москва" and
+// "Moskva" are different keys, as are "李白" and "李柏", though their slugs
+// are alike. MatchKey returns "" when the name has no letters or digits.
 func MatchKey(name string) string {
-	s := Slug(name)
-	if s == "" {
+	words := textfold.Words(name)
+	if len(words) == 0 {
 		return ""
 	}
-	words := strings.Split(s, "-")
-	kept := words[:0]
+	kept := words[:0:0]
 	for _, w := range words {
 		if w != "the" {
 			kept = append(kept, w)
 		}
 	}
 	if len(kept) == 0 {
-		return s
+		kept = words
 	}
 	return strings.Join(kept, "-")
 }

@@ -15,7 +15,12 @@ func TestSlug(t *testing.T) {
 		{"Straße", "strasse"},
 		{"Łódź", "lodz"},
 		{"1066", "1066"},
-		{"Москва", ""},
+		{"Москва", "moskva"},
+		{"Битва при Бородино", "bitva-pri-borodino"},
+		{"李白", "li-bai"},
+		{"Αθήνα", "athena"},
+		{"Ivan Петров", "ivan-petrov"},
+		{"→ ★", ""},
 		{"", ""},
 		{"Operation «Barbarossa»", "operation-barbarossa"},
 	}
@@ -47,6 +52,22 @@ func TestMatchKey(t *testing.T) {
 		if a, b := MatchKey(p[0]), MatchKey(p[1]); a != b || a == "" {
 			t.Errorf("MatchKey(%q) = %q, MatchKey(%q) = %q; want equal and non-empty", p[0], a, p[1], b)
 		}
+	}
+	differ := [][2]string{
+		{"Japan", "Government of Japan"},
+		{"Москва", "Moskva"},
+		{"李白", "李柏"},
+		{"Ivan Петров", "Ivan Сидоров"},
+		{"Битва 1812", "Пожар 1812"},
+		{"Йорк", "Иорк"},
+	}
+	for _, p := range differ {
+		if a, b := MatchKey(p[0]), MatchKey(p[1]); a == b || a == "" || b == "" {
+			t.Errorf("MatchKey(%q) = %q, MatchKey(%q) = %q; want different and non-empty", p[0], a, p[1], b)
+		}
+	}
+	if MatchKey("Москва́") != MatchKey("МОСКВА") {
+		t.Error("MatchKey must ignore case and accents in Cyrillic too")
 	}
 	if MatchKey("Japan") == MatchKey("Government of Japan") {
 		t.Error("Japan and Government of Japan must not share a key")

@@ -789,8 +789,8 @@ func TestImportDocument(t *testing.T) {
 		},
 		Warnings: report.Warnings,
 	})
-	if want := (importCall{"000.txt", doc.Text, ingest.Options{}}); len(lastCalls()) != 1 || lastCalls()[0] != want {
-		t.Errorf("importer calls = %+v, want [%+v]", calls, want)
+	if got := lastCalls(); len(got) != 1 || got[0].filename != "000.txt" || got[0].text != doc.Text || got[0].opts.DryRun || got[0].opts.Amend != nil || !got[0].opts.ImportTime.IsZero() {
+		t.Errorf("importer calls = %+v, want one of 000.txt with default options", got)
 	}
 
 	setImport(nil)

@@ -388,6 +388,17 @@ func (s *fakeStore) Stats(context.Context) (store.Stats, error) {
 		Places: int64(len(s.places)), Sources: int64(len(s.sources))}, nil
 }
 
+func (s *fakeStore) Changes(context.Context, int64, int) ([]store.LogEntry, error) { return nil, nil }
+func (s *fakeStore) LastSeq(context.Context) (int64, error)                        { return 0, nil }
+
+func (s *fakeStore) Update(ctx context.Context, fn store.UpdateFunc) ([]store.Change, error) {
+	b, err := fn(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return s.Put(ctx, b)
+}
+
 func (s *fakeStore) Put(_ context.Context, b *store.Batch) ([]store.Change, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -274,6 +274,26 @@ func (s *instrumentedStore) Stats(ctx context.Context) (store.Stats, error) {
 	return timed(s, "Stats", func() (store.Stats, error) { return s.st.Stats(ctx) })
 }
 
+func (s *instrumentedStore) Changes(ctx context.Context, after int64, limit int) ([]store.LogEntry, error) {
+	return timed(s, "Changes", func() ([]store.LogEntry, error) { return s.st.Changes(ctx, after, limit) })
+}
+
+func (s *instrumentedStore) LastSeq(ctx context.Context) (int64, error) {
+	return timed(s, "LastSeq", func() (int64, error) { return s.st.LastSeq(ctx) })
+}
+
+func (s *instrumentedStore) Update(ctx context.Context, fn store.UpdateFunc) ([]store.Change, error) {
+	return timed(s, "Update", func() ([]store.Change, error) { return s.st.Update(ctx, fn) })
+}
+
+// Check passes the wrapped store's health on, when it has one.
+func (s *instrumentedStore) Check(ctx context.Context) error {
+	if c, ok := s.st.(store.Checker); ok {
+		return c.Check(ctx)
+	}
+	return nil
+}
+
 func (s *instrumentedStore) Put(ctx context.Context, b *store.Batch) ([]store.Change, error) {
 	return timed(s, "Put", func() ([]store.Change, error) { return s.st.Put(ctx, b) })
 }

@@ -26,6 +26,16 @@ var (
 	ErrInvalidQuery = errors.New("invalid full-text query")
 	// ErrReadOnly means the database cannot be written (read-only file, full disk).
 	ErrReadOnly = errors.New("database is not writable")
+	// ErrUnavailable means the database cannot answer now but may later: it
+	// is locked by another process, restarting, unreachable, or a primary
+	// is down. Callers may retry; the server answers Unavailable.
+	ErrUnavailable = errors.New("database unavailable")
+	// ErrDataLoss means a stored record is corrupt: its bytes do not match
+	// the checksum kept with them, or do not decode.
+	ErrDataLoss = errors.New("stored record is corrupt")
+	// ErrIncompatible means the database was made by a newer program, or is
+	// not an Annals database at all.
+	ErrIncompatible = errors.New("incompatible database")
 )
 
 // EventFilter selects events; zero fields do not filter. Fields combine with AND.
@@ -78,6 +88,14 @@ type Batch struct {
 	Events  []*annalsv1.Event
 	Actors  []*annalsv1.Actor
 	Places  []*annalsv1.Place
+	// Deletes names records to remove. A name that is not stored is
+	// ignored; a name may not also be written by the same batch.
+	Deletes []string
+	// Verbatim keeps the output-only fields the records carry (create_time,
+	// update_time, etag) instead of stamping new ones: a copy of an archive
+	// (annals copy) keeps its records exactly. Records without them are
+	// stamped as usual.
+	Verbatim bool
 }
 
 // ChangeKind is what a write did to one record.
@@ -89,12 +107,44 @@ type Change struct {
 	Kind ChangeKind
 }
 
-// Reader is the read side of the archive.
-type Reader interface {
+// LogEntry is one entry of the change log: what one committed write did to
+// one record. Every write appends, in its own transaction, one entry per
+// record it created, updated or deleted (none for an unchanged one), so the
+// log and the records never disagree, whatever happens to the process.
+type LogEntry struct {
+	// Seq numbers the entries in commit order: strictly increasing, starting
+	// at 1, never reused. An entry appears to readers only once every entry
+	// with a smaller Seq has, so a reader that has seen Seq n has seen every
+	// entry up to n. Numbers may be skipped.
+	Seq int64
+	// Name is the record's resource name.
+	Name string
+	// Kind is CHANGE_KIND_CREATED, CHANGE_KIND_UPDATED or CHANGE_KIND_DELETED.
+	Kind ChangeKind
+	// Time is when the write happened, in Unix nanoseconds: the record's new
+	// update_time (for a deletion, the time of the deleting write).
+	Time int64
+	// Etag is the record's new etag; "" for a deletion.
+	Etag string
+}
+
+// Lookup is what a write transaction reads through (see Writer.Update): the
+// records by name and the name matches the reconciler needs.
+type Lookup interface {
 	GetEvent(ctx context.Context, name string) (*annalsv1.Event, error)
 	GetActor(ctx context.Context, name string) (*annalsv1.Actor, error)
 	GetPlace(ctx context.Context, name string) (*annalsv1.Place, error)
 	GetSource(ctx context.Context, name string) (*annalsv1.Source, error)
+
+	// MatchNames returns, sorted, the names of the records of collection k
+	// (resource.Actors or resource.Places) that have a label or alias whose
+	// resource.MatchKey equals key.
+	MatchNames(ctx context.Context, k resource.Kind, key string) ([]string, error)
+}
+
+// Reader is the read side of the archive.
+type Reader interface {
+	Lookup
 
 	// ListEvents returns events ordered by the start of their span, then by name.
 	ListEvents(ctx context.Context, f EventFilter, p Page) (Result[*annalsv1.Event], error)
@@ -102,11 +152,6 @@ type Reader interface {
 	ListActors(ctx context.Context, f ActorFilter, p Page) (Result[*annalsv1.Actor], error)
 	// ListPlaces returns places ordered by name.
 	ListPlaces(ctx context.Context, f PlaceFilter, p Page) (Result[*annalsv1.Place], error)
-
-	// MatchNames returns, sorted, the names of the records of collection k
-	// (resource.Actors or resource.Places) that have a label or alias whose
-	// resource.MatchKey equals key.
-	MatchNames(ctx context.Context, k resource.Kind, key string) ([]string, error)
 
 	// WalkEvents, WalkActors, WalkPlaces and WalkSources call fn for every
 	// record of their collection in name order, streaming: memory does not
@@ -118,6 +163,13 @@ type Reader interface {
 
 	// Stats counts the records of each collection and gives the time of the last write.
 	Stats(ctx context.Context) (Stats, error)
+
+	// Changes returns, in order, at most limit entries of the change log
+	// with Seq greater than after (limit < 1 means 1000, and more than
+	// 1000 is cut to 1000).
+	Changes(ctx context.Context, after int64, limit int) ([]LogEntry, error)
+	// LastSeq is the Seq of the newest entry of the change log, 0 when it is empty.
+	LastSeq(ctx context.Context) (int64, error)
 }
 
 // Encoded is implemented by backends that keep each event's deterministic
@@ -132,13 +184,29 @@ type Encoded interface {
 	ListEventsEncoded(ctx context.Context, f EventFilter, p Page) (Result[[]byte], error)
 }
 
+// UpdateFunc computes the batch a write stores from the archive as the
+// write's transaction sees it (tx). It may be called more than once for one
+// write (a backend retries a transaction that lost to a concurrent one), so
+// it must have no effect besides its result, and must not use the store
+// except through tx. The batch it returns belongs to the store.
+type UpdateFunc func(ctx context.Context, tx Lookup) (*Batch, error)
+
 // Writer is the write side of the archive.
 type Writer interface {
+	// Update is one atomic read-modify-write: it runs fn in a write
+	// transaction, where tx sees every write committed before it and no
+	// other write can interleave, and writes the batch fn returns in the
+	// same transaction, as Put does. Concurrent Updates, from this process
+	// or any other using the same database, give the archive the same
+	// records as running them one by one in their commit order. An error
+	// from fn aborts the write and is returned as it is.
+	Update(ctx context.Context, fn UpdateFunc) ([]Change, error)
 	// Put writes a batch in one transaction and reports, per record, whether it
-	// was created, updated or unchanged (content equal, ignoring output-only
-	// fields). It sets create_time, update_time and etag on the stored copies
-	// (an unchanged record keeps its stored ones) and indexes the match keys of
-	// every actor's and place's labels and aliases for MatchNames. Changes are
+	// was created, updated, unchanged (content equal, ignoring output-only
+	// fields) or deleted. It sets create_time, update_time and etag on the stored copies
+	// (an unchanged record keeps its stored ones; see Batch.Verbatim) and indexes the match keys of
+	// every actor's and place's labels and aliases for MatchNames, and it
+	// appends a LogEntry per created, updated or deleted record. Changes are
 	// sorted by name.
 	Put(ctx context.Context, b *Batch) ([]Change, error)
 	// Meta and SetMeta read and write small named values, such as the version
@@ -152,6 +220,14 @@ type Stats struct {
 	Events, Actors, Places, Sources int64
 	// LastModified is the latest update_time of any record, in Unix nanoseconds (0 if empty).
 	LastModified int64
+}
+
+// Checker is implemented by backends that can say whether they can serve
+// now. Check returns nil when they can, or an error wrapping ErrUnavailable
+// (unreachable, or the database file replaced underneath) or ErrReadOnly.
+// The server polls it to keep its health status true.
+type Checker interface {
+	Check(ctx context.Context) error
 }
 
 // Store is a complete backend.

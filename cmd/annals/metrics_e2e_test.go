@@ -49,7 +49,7 @@ func TestServeMetricsAndRequestIDs(t *testing.T) {
 		`grpc_server_handled_total{grpc_code="InvalidArgument",grpc_method="ImportDocument",grpc_service="annals.v1.ArchiveService",grpc_type="unary"} 1`,
 		`annals_http_requests_total{code="200",method="GET",route="/places/{id}"} 1`,
 		`annals_store_operation_duration_seconds_count{operation="GetEvent",outcome="ok"}`,
-		`annals_store_operation_duration_seconds_count{operation="Put",outcome="ok"}`, // the bundled dataset's load
+		`annals_store_operation_duration_seconds_count{operation="Update",outcome="ok"}`, // the bundled dataset's load
 		`annals_imports_total{outcome="refused"} 1`,
 		`process_resident_memory_bytes `,
 	} {

@@ -8,9 +8,14 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
 	"github.com/annals-project/annals/resource"
@@ -92,75 +97,174 @@ func TestReopen(t *testing.T) {
 	}
 }
 
-// TestMigrateFromVersion1 opens a database of schema version 1 (before the
-// date index held date_hi and long events had their own index): it is
-// upgraded in place, and lists what it listed before.
-func TestMigrateFromVersion1(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "a.db")
+// oldDatabase makes, at path, a database of an older schema version (1 or
+// 2) holding the records of b, written as the Annals of that version wrote
+// them: no checksums, no change log, match keys and full-text rows of
+// unfolded text. Every record gets update_time t0 plus its place in b.
+func oldDatabase(t *testing.T, path string, version int, b *store.Batch) {
+	t.Helper()
 	ctx := t.Context()
-	s := open(t, path)
-	if _, err := s.Put(ctx, storetest.Fixture()); err != nil {
-		t.Fatal(err)
-	}
-	f := store.EventFilter{From: 19410101, HasFrom: true}
-	before, err := s.ListEvents(ctx, f, store.Page{})
+	db, err := sql.Open("sqlite", dsn(path, false, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.w.ExecContext(ctx, `DROP INDEX events_by_start_long; DROP INDEX events_by_start;
-		CREATE INDEX events_by_start ON events(date_lo, name); PRAGMA user_version = 1`); err != nil {
+	defer db.Close()
+	for _, m := range migrations[:version] {
+		if _, err := db.ExecContext(ctx, m.sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version)); err != nil {
 		t.Fatal(err)
 	}
-	s.Close()
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	i := 0
+	put := func(table string, rec record, cols string, args ...any) int64 {
+		i++
+		c, err := content(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := timestamppb.New(t0.Add(time.Duration(i) * time.Second))
+		full := proto.Clone(rec).(record)
+		setOutput(full, ts, ts, etagOf(c))
+		data, err := marshal.Marshal(full)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := "INSERT INTO " + table + "(name, data" + cols + ") VALUES (?, ?" + strings.Repeat(", ?", len(args)) + ")"
+		res, err := db.ExecContext(ctx, q, append([]any{rec.GetName(), data}, args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := res.LastInsertId()
+		return id
+	}
+	for _, r := range b.Sources {
+		put("sources", r, "")
+	}
+	for _, e := range b.Events {
+		lo, hi, month, day := eventColumns(e)
+		id := put("events", e, ", date_lo, date_hi, month, day", lo, hi, month, day)
+		for _, pa := range e.GetParticipants() {
+			db.ExecContext(ctx, "INSERT OR IGNORE INTO event_actor VALUES (?, ?, ?, ?)", pa.GetActor(), lo, e.GetName(), id)
+		}
+		for _, pl := range e.GetPlaces() {
+			db.ExecContext(ctx, "INSERT OR IGNORE INTO event_place VALUES (?, ?, ?, ?)", pl, lo, e.GetName(), id)
+		}
+		db.ExecContext(ctx, "INSERT INTO events_fts(rowid, labels, summary, body) VALUES (?, ?, ?, '')", id, labelText(e.GetLabels()), e.GetSummary())
+	}
+	for _, a := range b.Actors {
+		id := put("actors", a, ", kind", int64(a.GetKind()))
+		db.ExecContext(ctx, "INSERT INTO actors_fts(rowid, labels, aliases, description) VALUES (?, ?, '', '')", id, labelText(a.GetLabels()))
+		db.ExecContext(ctx, "INSERT OR IGNORE INTO match_keys VALUES ('actors', ?, ?)", resource.Slug(a.GetLabels()[0].GetValue()), a.GetName())
+	}
+	for _, p := range b.Places {
+		id := put("places", p, "")
+		db.ExecContext(ctx, "INSERT INTO places_fts(rowid, labels, aliases, description) VALUES (?, ?, '', '')", id, labelText(p.GetLabels()))
+	}
+}
 
-	// A file that cannot be written keeps its older schema and is read as
-	// it is, with a warning (query_only stands in for a read-only file).
-	ro, err := sql.Open("sqlite", dsn(path, false, []string{"query_only(1)"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs bytes.Buffer
-	if err := migrate(ctx, ro, slog.New(slog.NewTextHandler(&logs, nil))); err != nil {
-		t.Errorf("migrate of a read-only version 1 database: %v", err)
-	}
-	var v int
-	if err := ro.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != 1 {
-		t.Errorf("read-only database's user_version after migrate = %d, %v; want 1", v, err)
-	}
-	ro.Close()
-	if !strings.Contains(logs.String(), "read-only") {
-		t.Errorf("no warning logged for a read-only database of an older schema: %s", logs.String())
-	}
+// TestMigrateFromOlderVersions opens databases of schema versions 1 and 2:
+// a file that cannot be written is read as it is, with a warning; a
+// writable one is upgraded in place, lists what the same records list in a
+// new database, keeps every record byte for byte, gets checksums and match
+// keys of every script, and a change log with one entry per record in the
+// order they were written.
+func TestMigrateFromOlderVersions(t *testing.T) {
+	for _, version := range []int{1, 2} {
+		t.Run(fmt.Sprint("version ", version), func(t *testing.T) {
+			ctx := t.Context()
+			b := storetest.Fixture()
+			fresh := open(t, ":memory:")
+			if _, err := fresh.Put(ctx, storetest.Fixture()); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "a.db")
+			oldDatabase(t, path, version, b)
+			f := store.EventFilter{From: 19410101, HasFrom: true}
 
-	s = open(t, path)
-	if err := s.r.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion || v < 2 {
-		t.Fatalf("user_version after reopening = %d, %v; want %d", v, err, schemaVersion)
+			// Read-only: read as it is, with a warning.
+			ro, err := sql.Open("sqlite", dsn(path, false, []string{"query_only(1)"}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var logs bytes.Buffer
+			if v, err := migrate(ctx, ro, slog.New(slog.NewTextHandler(&logs, nil))); err != nil || v != version {
+				t.Errorf("migrate of a read-only version %d database = %d, %v", version, v, err)
+			}
+			ro.Close()
+			if !strings.Contains(logs.String(), "read-only") {
+				t.Errorf("no warning logged for a read-only database of an older schema: %s", logs.String())
+			}
+
+			logs.Reset()
+			s, err := Open(ctx, path, slog.New(slog.NewTextHandler(&logs, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			if !strings.Contains(logs.String(), "upgrading the schema") {
+				t.Errorf("the upgrade of an existing database was not logged: %s", logs.String())
+			}
+			var v int
+			if err := s.r.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion {
+				t.Fatalf("user_version after reopening = %d, %v; want %d", v, err, schemaVersion)
+			}
+			var cols []string
+			rows, err := s.r.QueryContext(ctx, "SELECT name FROM pragma_index_info('events_by_start') ORDER BY seqno")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var c string
+				rows.Scan(&c)
+				cols = append(cols, c)
+			}
+			rows.Close()
+			if strings.Join(cols, ",") != "date_lo,name,date_hi" {
+				t.Errorf("events_by_start after migration is on %v", cols)
+			}
+			for _, q := range []store.EventFilter{f, {Query: "中立条約"}, {Query: "neutrality"}, {Actor: b.Events[12].Participants[0].Actor}} {
+				want, err1 := fresh.ListEvents(ctx, q, store.Page{})
+				got, err2 := s.ListEvents(ctx, q, store.Page{})
+				if err1 != nil || err2 != nil || !slices.Equal(namesOf(got.Items), namesOf(want.Items)) {
+					t.Errorf("ListEvents(%+v) after the migration = %v, %v; a new database gives %v, %v", q, namesOf(got.Items), err2, namesOf(want.Items), err1)
+				}
+			}
+			for _, a := range b.Actors {
+				for _, l := range a.GetLabels() {
+					names, err := s.MatchNames(ctx, resource.Actors, resource.MatchKey(l.GetValue()))
+					if err != nil || !slices.Contains(names, a.Name) {
+						t.Errorf("MatchNames(%q) after the migration = %v, %v; want %s among them", l.GetValue(), names, err, a.Name)
+					}
+				}
+			}
+			var nulls int
+			if err := s.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM events WHERE sum IS NULL) + (SELECT count(*) FROM actors WHERE sum IS NULL)
+				+ (SELECT count(*) FROM places WHERE sum IS NULL) + (SELECT count(*) FROM sources WHERE sum IS NULL)`).Scan(&nulls); err != nil || nulls != 0 {
+				t.Errorf("%d records without a checksum after the migration (%v)", nulls, err)
+			}
+			storetest.CheckChangeLog(t, s)
+			log, err := s.Changes(ctx, 0, 0)
+			if err != nil || len(log) != len(b.Records()) {
+				t.Fatalf("change log after the migration has %d entries (%v); want one per record, %d", len(log), err, len(b.Records()))
+			}
+			for i := 1; i < len(log); i++ {
+				if log[i].Time < log[i-1].Time {
+					t.Errorf("change log entry %d (%s) is older than the one before it", i, log[i].Name)
+				}
+			}
+		})
 	}
-	var cols []string
-	rows, err := s.r.QueryContext(ctx, "SELECT name FROM pragma_index_info('events_by_start') ORDER BY seqno")
-	if err != nil {
-		t.Fatal(err)
+}
+
+func namesOf[T interface{ GetName() string }](rs []T) []string {
+	n := make([]string, len(rs))
+	for i, r := range rs {
+		n[i] = r.GetName()
 	}
-	for rows.Next() {
-		var c string
-		rows.Scan(&c)
-		cols = append(cols, c)
-	}
-	rows.Close()
-	if strings.Join(cols, ",") != "date_lo,name,date_hi" {
-		t.Errorf("events_by_start after migration is on %v", cols)
-	}
-	var n int
-	if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'events_by_start_long'").Scan(&n); err != nil || n != 1 {
-		t.Errorf("events_by_start_long after migration: %d, %v", n, err)
-	}
-	after, err := s.ListEvents(ctx, f, store.Page{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(after.Items) == 0 || len(after.Items) != len(before.Items) {
-		t.Errorf("ListEvents(%+v) gave %d events before the migration, %d after", f, len(before.Items), len(after.Items))
-	}
+	return n
 }
 
 func TestNewerSchemaRefused(t *testing.T) {
@@ -294,16 +398,18 @@ func TestFTSQuery(t *testing.T) {
 	tests := []struct {
 		in, want string
 	}{
-		{"Yōsuke", `"Yōsuke"`},
+		{"Yōsuke", `"yosuke"`},
 		{"neutr* pact", `"neutr"* AND "pact"`},
-		{`"a" OR b`, `"a" AND "OR" AND "b"`},
-		{"NEAR(a, b)", `"NEAR" AND "a" AND "b"`},
-		{"a a A", `"a" AND "A"`},
+		{`"a" OR b`, `"a" AND "or" AND "b"`},
+		{"NEAR(a, b)", `"near" AND "a" AND "b"`},
+		{"a a A", `"a"`},
 		{"x*y", `"x"* AND "y"`},
 		{"pact\x00pact", `"pact"`},
-		{"Yo\u0304suke", `"Yōsuke"`},
+		{"Yo\u0304suke", `"yosuke"`},
 		{"1941-04-13", `"1941" AND "04" AND "13"`},
-		{"日ソ中立条約", `"日ソ中立条約"`},
+		{"日ソ中立条約", `"日 ソ 中 立 条 約"`},
+		{"中立*", `"中 立"*`},
+		{"Москва́", `"москва"`},
 	}
 	for _, tc := range tests {
 		got, err := ftsQuery(tc.in)

@@ -26,7 +26,9 @@ import (
 // and etag) equals the stored one is reported unchanged and not written.
 // Otherwise the stored copy gets update_time now, create_time kept from the
 // stored record or now for a new one, and etag the first 16 hex digits of the
-// SHA-256 of its deterministic encoding without those three fields.
+// SHA-256 of its deterministic encoding without those three fields (a
+// Verbatim batch keeps the ones its records carry). Each record written or
+// deleted appends an entry to the change log, in the same transaction.
 //
 // After Put succeeds, every record of b carries the create_time, update_time
 // and etag of its stored copy (for an unchanged record, the ones stored
@@ -42,20 +44,53 @@ func (s *Store) Put(ctx context.Context, b *store.Batch) ([]store.Change, error)
 	if err := checkBatch(b); err != nil {
 		return nil, fmt.Errorf("sqlite: put: %w", err)
 	}
+	return s.Update(ctx, func(context.Context, store.Lookup) (*store.Batch, error) { return b, nil })
+}
+
+// Update runs fn and writes the batch it returns in one transaction; see
+// store.Writer. The transaction takes the database's write lock when it
+// begins (BEGIN IMMEDIATE), so fn's reads through tx see every write
+// committed before, by this process or any other, and no write can come
+// between them and the batch: writers are serialised, and none is retried.
+func (s *Store) Update(ctx context.Context, fn store.UpdateFunc) ([]store.Change, error) {
+	if err := s.usable(); err != nil {
+		return nil, fmt.Errorf("sqlite: write: %w", err)
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, writeErr("sqlite: put: begin", err)
+		return nil, writeErr("sqlite: write: begin", err)
 	}
-	p := &putter{tx: tx, stmts: map[string]*sql.Stmt{}}
+	committed := false
+	defer func() {
+		if !committed {
+			tx.Rollback()
+		}
+	}()
+	// With the lock held: the file this connection writes is the one at
+	// the path, or nothing is written (never into a replaced file).
+	if err := s.checkIdentity(); err != nil {
+		return nil, fmt.Errorf("sqlite: write: %w", err)
+	}
+	b, err := fn(ctx, &txLookup{q: tx})
+	if err != nil {
+		return nil, err
+	}
+	if b == nil {
+		b = &store.Batch{}
+	}
+	if err := checkBatch(b); err != nil {
+		return nil, fmt.Errorf("sqlite: put: %w", err)
+	}
+	p := &putter{tx: tx, stmts: map[string]*sql.Stmt{}, verbatim: b.Verbatim}
 	defer p.close()
 	changes, err := p.run(ctx, b)
 	if err != nil {
-		tx.Rollback()
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, writeErr("sqlite: put: commit", err)
 	}
+	committed = true
 	for _, o := range p.outputs {
 		setOutput(o.rec, o.ct, o.ut, o.etag)
 	}
@@ -108,6 +143,15 @@ func checkBatch(b *store.Batch) error {
 		if err := check(resource.Places, r); err != nil {
 			return err
 		}
+	}
+	for _, name := range b.Deletes {
+		if _, _, err := resource.Parse(name); err != nil {
+			return fmt.Errorf("deleted name: %w", err)
+		}
+		if seen[name] {
+			return fmt.Errorf("%s is both written and deleted (or deleted twice) in one batch", name)
+		}
+		seen[name] = true
 	}
 	return nil
 }
@@ -169,11 +213,14 @@ type output struct {
 
 // putter writes one batch inside a transaction.
 type putter struct {
-	tx      *sql.Tx
-	stmts   map[string]*sql.Stmt
-	now     int64 // Unix ns, later than any stored update_time
-	span    int64 // the widest event span written
-	outputs []output
+	tx       *sql.Tx
+	stmts    map[string]*sql.Stmt
+	verbatim bool  // keep the records' output-only fields (store.Batch.Verbatim)
+	now      int64 // Unix ns, later than any stored update_time
+	latest   int64 // the latest update_time written, Unix ns
+	span     int64 // the widest event span written
+	outputs  []output
+	log      []store.LogEntry // what the change log gets, Seq unset
 }
 
 func (p *putter) close() {
@@ -248,13 +295,25 @@ func (p *putter) run(ctx context.Context, b *store.Batch) ([]store.Change, error
 			return nil, err
 		}
 	}
-	written := false
-	for _, c := range changes {
-		written = written || c.Kind != annalsv1.ChangeKind_CHANGE_KIND_UNCHANGED
+	for _, name := range b.Deletes {
+		deleted, err := p.delete(ctx, name)
+		if err != nil {
+			return nil, writeErr(fmt.Sprintf("sqlite: delete %s", name), err)
+		}
+		if deleted {
+			changes = append(changes, store.Change{Name: name, Kind: annalsv1.ChangeKind_CHANGE_KIND_DELETED})
+		}
 	}
-	if written {
+	if len(p.log) > 0 {
+		slices.SortFunc(p.log, func(a, b store.LogEntry) int { return strings.Compare(a.Name, b.Name) })
+		for _, e := range p.log {
+			if _, err := p.exec(ctx, "INSERT INTO changes(name, kind, time, etag) VALUES (?, ?, ?, ?)",
+				e.Name, int64(e.Kind), e.Time, e.Etag); err != nil {
+				return nil, writeErr("sqlite: put: append to the change log", err)
+			}
+		}
 		if _, err := p.exec(ctx, `INSERT INTO state(key, value) VALUES ('last_modified', ?)
-			ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)`, p.now); err != nil {
+			ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)`, p.latest); err != nil {
 			return nil, writeErr("sqlite: put: write state", err)
 		}
 	}
@@ -272,6 +331,7 @@ type prepared struct {
 	kind store.ChangeKind
 	id   int64  // the stored row's id, or 0 for a new record
 	data []byte // the record to store, with its output-only fields
+	sum  int64  // checksum(data)
 }
 
 // prepare compares rec with the stored record of the same name in table and
@@ -285,28 +345,38 @@ func (p *putter) prepare(ctx context.Context, table string, rec, stored record) 
 	var (
 		id  int64
 		old []byte
+		sum sql.NullInt64
 	)
-	err = p.queryRow(ctx, "SELECT id, data FROM "+table+" WHERE name = ?", rec.GetName()).Scan(&id, &old)
+	keep := p.verbatim && rec.GetUpdateTime() != nil && rec.GetEtag() != ""
+	err = p.queryRow(ctx, "SELECT id, data, sum FROM "+table+" WHERE name = ?", rec.GetName()).Scan(&id, &old, &sum)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		id = 0
 	case err != nil:
 		return prepared{}, err
 	default:
+		if err := verify(rec.GetName(), old, sum); err != nil {
+			return prepared{}, err
+		}
 		if err := proto.Unmarshal(old, stored); err != nil {
-			return prepared{}, fmt.Errorf("decode stored record: %w", err)
+			return prepared{}, fmt.Errorf("%w: %s does not decode: %v", store.ErrDataLoss, rec.GetName(), err)
 		}
 		oc, err := content(stored)
 		if err != nil {
 			return prepared{}, fmt.Errorf("encode stored record: %w", err)
 		}
-		if bytes.Equal(oc, c) {
+		same := bytes.Equal(oc, c)
+		if keep {
+			same = same && rec.GetEtag() == stored.GetEtag() &&
+				proto.Equal(rec.GetUpdateTime(), stored.GetUpdateTime()) && proto.Equal(rec.GetCreateTime(), stored.GetCreateTime())
+		}
+		if same {
 			p.outputs = append(p.outputs, output{rec, stored.GetCreateTime(), stored.GetUpdateTime(), stored.GetEtag()})
 			return prepared{kind: annalsv1.ChangeKind_CHANGE_KIND_UNCHANGED, id: id}, nil
 		}
 	}
 	now := timestamppb.New(time.Unix(0, p.now))
-	ct := now
+	ct, ut, etag := now, now, etagOf(c)
 	kind := annalsv1.ChangeKind_CHANGE_KIND_CREATED
 	if id != 0 {
 		kind = annalsv1.ChangeKind_CHANGE_KIND_UPDATED
@@ -314,37 +384,45 @@ func (p *putter) prepare(ctx context.Context, table string, rec, stored record) 
 			ct = stored.GetCreateTime()
 		}
 	}
-	etag := etagOf(c)
-	setOutput(full, ct, now, etag)
+	if keep {
+		ct, ut, etag = rec.GetCreateTime(), rec.GetUpdateTime(), rec.GetEtag()
+		if ct == nil {
+			ct = ut
+		}
+	}
+	setOutput(full, ct, ut, etag)
 	data, err := marshal.Marshal(full)
 	if err != nil {
 		return prepared{}, fmt.Errorf("encode: %w", err)
 	}
-	p.outputs = append(p.outputs, output{rec, proto.Clone(ct).(*timestamppb.Timestamp), proto.Clone(now).(*timestamppb.Timestamp), etag})
-	return prepared{kind: kind, id: id, data: data}, nil
+	t := ut.AsTime().UnixNano()
+	p.latest = max(p.latest, t)
+	p.log = append(p.log, store.LogEntry{Name: rec.GetName(), Kind: kind, Time: t, Etag: etag})
+	p.outputs = append(p.outputs, output{rec, proto.Clone(ct).(*timestamppb.Timestamp), proto.Clone(ut).(*timestamppb.Timestamp), etag})
+	return prepared{kind: kind, id: id, data: data, sum: checksum(data)}, nil
 }
 
 // upsert writes the row of a prepared record and returns its id. cols and
 // args are the table's columns besides id, name and data.
 func (p *putter) upsert(ctx context.Context, table, name string, pr prepared, cols []string, args []any) (int64, error) {
 	if pr.id != 0 {
-		set := "data = ?"
+		set := "data = ?, sum = ?"
 		for _, c := range cols {
 			set += ", " + c + " = ?"
 		}
-		a := append([]any{pr.data}, args...)
+		a := append([]any{pr.data, pr.sum}, args...)
 		a = append(a, pr.id)
 		if _, err := p.exec(ctx, "UPDATE "+table+" SET "+set+" WHERE id = ?", a...); err != nil {
 			return 0, err
 		}
 		return pr.id, nil
 	}
-	q := "INSERT INTO " + table + "(name, data"
+	q := "INSERT INTO " + table + "(name, data, sum"
 	for _, c := range cols {
 		q += ", " + c
 	}
-	q += ") VALUES (?, ?" + strings.Repeat(", ?", len(cols)) + ")"
-	res, err := p.exec(ctx, q, append([]any{name, pr.data}, args...)...)
+	q += ") VALUES (?, ?, ?" + strings.Repeat(", ?", len(cols)) + ")"
+	res, err := p.exec(ctx, q, append([]any{name, pr.data, pr.sum}, args...)...)
 	if err != nil {
 		return 0, err
 	}
@@ -401,14 +479,20 @@ func (p *putter) putEvent(ctx context.Context, e *annalsv1.Event) (store.ChangeK
 	if err != nil {
 		return pr.kind, err
 	}
-	if pr.id != 0 {
+	return pr.kind, p.indexEvent(ctx, id, pr.id != 0, e, lo)
+}
+
+// indexEvent (re)writes the rows that index the event stored as row id:
+// its actors, its places and its full-text row.
+func (p *putter) indexEvent(ctx context.Context, id int64, existed bool, e *annalsv1.Event, lo int64) error {
+	if existed {
 		for _, q := range []string{
 			"DELETE FROM event_actor WHERE event_id = ?",
 			"DELETE FROM event_place WHERE event_id = ?",
 			"DELETE FROM events_fts WHERE rowid = ?",
 		} {
 			if _, err := p.exec(ctx, q, id); err != nil {
-				return pr.kind, err
+				return err
 			}
 		}
 	}
@@ -418,7 +502,7 @@ func (p *putter) putEvent(ctx context.Context, e *annalsv1.Event) (store.ChangeK
 		}
 		if _, err := p.exec(ctx, "INSERT OR IGNORE INTO event_actor(actor, date_lo, name, event_id) VALUES (?, ?, ?, ?)",
 			pa.GetActor(), lo, e.GetName(), id); err != nil {
-			return pr.kind, err
+			return err
 		}
 	}
 	for _, pl := range e.GetPlaces() {
@@ -427,7 +511,7 @@ func (p *putter) putEvent(ctx context.Context, e *annalsv1.Event) (store.ChangeK
 		}
 		if _, err := p.exec(ctx, "INSERT OR IGNORE INTO event_place(place, date_lo, name, event_id) VALUES (?, ?, ?, ?)",
 			pl, lo, e.GetName(), id); err != nil {
-			return pr.kind, err
+			return err
 		}
 	}
 	var body []string
@@ -438,9 +522,9 @@ func (p *putter) putEvent(ctx context.Context, e *annalsv1.Event) (store.ChangeK
 			body = append(body, it.GetTerm(), it.GetText())
 		}
 	}
-	_, err = p.exec(ctx, "INSERT INTO events_fts(rowid, labels, summary, body) VALUES (?, ?, ?, ?)",
-		id, labelText(e.GetLabels()), e.GetSummary(), strings.Join(body, "\n"))
-	return pr.kind, err
+	_, err := p.exec(ctx, "INSERT INTO events_fts(rowid, labels, summary, body) VALUES (?, ?, ?, ?)",
+		id, ftsText(labelText(e.GetLabels())), ftsText(e.GetSummary()), ftsText(strings.Join(body, "\n")))
+	return err
 }
 
 func labelText(ls []*annalsv1.Label) string {
@@ -496,8 +580,43 @@ func (p *putter) index(ctx context.Context, k resource.Kind, fts string, id int6
 		}
 	}
 	_, err := p.exec(ctx, "INSERT INTO "+fts+"(rowid, labels, aliases, description) VALUES (?, ?, ?, ?)",
-		id, labelText(labels), labelText(aliases), desc)
+		id, ftsText(labelText(labels)), ftsText(labelText(aliases)), ftsText(desc))
 	return err
+}
+
+// delete removes the record called name and the rows that index it, and
+// reports whether there was one.
+func (p *putter) delete(ctx context.Context, name string) (bool, error) {
+	k, _, err := resource.Parse(name)
+	if err != nil {
+		return false, err
+	}
+	table := string(k)
+	var id int64
+	switch err := p.queryRow(ctx, "SELECT id FROM "+table+" WHERE name = ?", name).Scan(&id); {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	stmts := []string{"DELETE FROM " + table + " WHERE id = ?"} // event_actor and event_place cascade
+	switch k {
+	case resource.Events:
+		stmts = append(stmts, "DELETE FROM events_fts WHERE rowid = ?")
+	case resource.Actors, resource.Places:
+		stmts = append(stmts, "DELETE FROM "+table+"_fts WHERE rowid = ?")
+		if _, err := p.exec(ctx, "DELETE FROM match_keys WHERE name = ?", name); err != nil {
+			return false, err
+		}
+	}
+	for _, q := range stmts {
+		if _, err := p.exec(ctx, q, id); err != nil {
+			return false, err
+		}
+	}
+	p.latest = max(p.latest, p.now)
+	p.log = append(p.log, store.LogEntry{Name: name, Kind: annalsv1.ChangeKind_CHANGE_KIND_DELETED, Time: p.now})
+	return true, nil
 }
 
 // SetMeta stores value under key, replacing any value it had.

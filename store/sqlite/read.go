@@ -43,15 +43,31 @@ func pageLimit(n int) int {
 	return n
 }
 
-// getEncoded reads the stored encoding of the record called name from table.
+// getEncoded reads the stored encoding of the record called name from
+// table, checked against its checksum.
 func (s *Store) getEncoded(ctx context.Context, table, name string) ([]byte, error) {
-	var data []byte
-	err := s.gets[table].QueryRowContext(ctx, name).Scan(&data)
+	if err := s.usable(); err != nil {
+		return nil, fmt.Errorf("sqlite: get %q: %w", name, err)
+	}
+	var (
+		data []byte
+		sum  sql.NullInt64
+	)
+	err := s.gets[table].QueryRowContext(ctx, name).Scan(&data, &sum)
+	return checkedRow(name, data, sum, err)
+}
+
+// checkedRow is the stored encoding of the record called name, read with
+// err, or the error that says why there is none.
+func checkedRow(name string, data []byte, sum sql.NullInt64, err error) ([]byte, error) {
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, fmt.Errorf("sqlite: %q: %w", name, store.ErrNotFound)
 	case err != nil:
-		return nil, fmt.Errorf("sqlite: get %q: %w", name, err)
+		return nil, readErr(fmt.Sprintf("sqlite: get %q", name), err)
+	}
+	if err := verify(name, data, sum); err != nil {
+		return nil, fmt.Errorf("sqlite: get: %w", err)
 	}
 	return data, nil
 }
@@ -62,16 +78,21 @@ func (s *Store) GetEventEncoded(ctx context.Context, name string) ([]byte, error
 	return s.getEncoded(ctx, "events", name)
 }
 
+// decode decodes a record's stored bytes into m.
+func decode(name string, data []byte, m proto.Message) error {
+	if err := proto.Unmarshal(data, m); err != nil {
+		return fmt.Errorf("sqlite: get %q: %w: it does not decode: %v", name, store.ErrDataLoss, err)
+	}
+	return nil
+}
+
 // get reads the record called name from table into m.
 func (s *Store) get(ctx context.Context, table, name string, m proto.Message) error {
 	data, err := s.getEncoded(ctx, table, name)
 	if err != nil {
 		return err
 	}
-	if err := proto.Unmarshal(data, m); err != nil {
-		return fmt.Errorf("sqlite: get %q: decode: %w", name, err)
-	}
-	return nil
+	return decode(name, data, m)
 }
 
 // GetEvent returns the event called name, or an error wrapping store.ErrNotFound.
@@ -101,6 +122,46 @@ func getOrNil[T proto.Message](ctx context.Context, s *Store, table, name string
 		return zero, err
 	}
 	return m, nil
+}
+
+// txLookup is store.Lookup inside a write transaction (Update).
+type txLookup struct{ q querier }
+
+func (l *txLookup) get(ctx context.Context, table, name string, m proto.Message) error {
+	var (
+		data []byte
+		sum  sql.NullInt64
+	)
+	err := l.q.QueryRowContext(ctx, "SELECT data, sum FROM "+table+" WHERE name = ?", name).Scan(&data, &sum)
+	data, err = checkedRow(name, data, sum, err)
+	if err != nil {
+		return err
+	}
+	return decode(name, data, m)
+}
+
+func (l *txLookup) GetEvent(ctx context.Context, name string) (*annalsv1.Event, error) {
+	m := &annalsv1.Event{}
+	return m, l.get(ctx, "events", name, m)
+}
+
+func (l *txLookup) GetActor(ctx context.Context, name string) (*annalsv1.Actor, error) {
+	m := &annalsv1.Actor{}
+	return m, l.get(ctx, "actors", name, m)
+}
+
+func (l *txLookup) GetPlace(ctx context.Context, name string) (*annalsv1.Place, error) {
+	m := &annalsv1.Place{}
+	return m, l.get(ctx, "places", name, m)
+}
+
+func (l *txLookup) GetSource(ctx context.Context, name string) (*annalsv1.Source, error) {
+	m := &annalsv1.Source{}
+	return m, l.get(ctx, "sources", name, m)
+}
+
+func (l *txLookup) MatchNames(ctx context.Context, k resource.Kind, key string) ([]string, error) {
+	return matchNames(ctx, l.q, k, key)
 }
 
 // shortSpan is the widest span (date_hi - date_lo, in histdate.Key units) of
@@ -152,7 +213,7 @@ func (s *Store) denseQuery(ctx context.Context, query string) (bool, error) {
 // denseQuery), else the actor's or the place's rows of the join tables
 // (already in date order), else events through the index that fits the other
 // filters.
-func eventQuery(f store.EventFilter, dense, hasAfter bool, afterKey int64, afterName string, limit int) (string, []any, error) {
+func eventQuery(f store.EventFilter, dense, hasAfter bool, afterKey int64, afterName string, limit int, sumCol string) (string, []any, error) {
 	var (
 		from  string
 		k     string // the table whose date_lo and name order the result
@@ -221,7 +282,7 @@ func eventQuery(f store.EventFilter, dense, hasAfter bool, afterKey int64, after
 	// span is wider than max_event_span.
 	const spanFloor = "? - coalesce((SELECT value FROM state WHERE key = 'max_event_span'), 0)"
 	sel := func(where []string) string {
-		q := "SELECT events.data, " + k + ".date_lo, " + k + ".name FROM " + from
+		q := "SELECT events.data, " + k + ".date_lo, " + k + ".name, " + sumCol + " FROM " + from
 		if len(where) > 0 {
 			q += " WHERE " + strings.Join(where, " AND ")
 		}
@@ -291,8 +352,8 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, p store.Pag
 	res := store.Result[*annalsv1.Event]{Items: make([]*annalsv1.Event, len(enc.Items)), Next: enc.Next}
 	for i, data := range enc.Items {
 		e := &annalsv1.Event{}
-		if err := proto.Unmarshal(data, e); err != nil {
-			return store.Result[*annalsv1.Event]{}, fmt.Errorf("sqlite: list events: decode: %w", err)
+		if err := decode("events", data, e); err != nil {
+			return store.Result[*annalsv1.Event]{}, fmt.Errorf("sqlite: list events: %w", err)
 		}
 		res.Items[i] = e
 	}
@@ -302,6 +363,9 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, p store.Pag
 // ListEventsEncoded is ListEvents with each event as its stored encoding.
 func (s *Store) ListEventsEncoded(ctx context.Context, f store.EventFilter, p store.Page) (store.Result[[]byte], error) {
 	var res store.Result[[]byte]
+	if err := s.usable(); err != nil {
+		return res, fmt.Errorf("sqlite: list events: %w", err)
+	}
 	fp := eventFingerprint(f)
 	var (
 		afterKey  int64
@@ -318,13 +382,13 @@ func (s *Store) ListEventsEncoded(ctx context.Context, f store.EventFilter, p st
 	if err != nil {
 		return res, fmt.Errorf("sqlite: list events: %w", err)
 	}
-	q, args, err := eventQuery(f, dense, p.After != "", afterKey, afterName, limit+1)
+	q, args, err := eventQuery(f, dense, p.After != "", afterKey, afterName, limit+1, s.sumColumn("events"))
 	if err != nil {
 		return res, fmt.Errorf("sqlite: list events: %w", err)
 	}
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
-		return res, fmt.Errorf("sqlite: list events: %w", err)
+		return res, readErr("sqlite: list events", err)
 	}
 	defer rows.Close()
 	var lastKey int64
@@ -335,13 +399,17 @@ func (s *Store) ListEventsEncoded(ctx context.Context, f store.EventFilter, p st
 			break
 		}
 		var data []byte
-		if err := rows.Scan(&data, &lastKey, &lastName); err != nil {
-			return res, fmt.Errorf("sqlite: list events: %w", err)
+		var sum sql.NullInt64
+		if err := rows.Scan(&data, &lastKey, &lastName, &sum); err != nil {
+			return res, readErr("sqlite: list events", err)
+		}
+		if err := verify(lastName, data, sum); err != nil {
+			return store.Result[[]byte]{}, fmt.Errorf("sqlite: list events: %w", err)
 		}
 		res.Items = append(res.Items, data)
 	}
 	if err := rows.Err(); err != nil {
-		return store.Result[[]byte]{}, fmt.Errorf("sqlite: list events: %w", err)
+		return store.Result[[]byte]{}, readErr("sqlite: list events", err)
 	}
 	return res, nil
 }
@@ -355,7 +423,7 @@ func (s *Store) ExplainListEvents(ctx context.Context, f store.EventFilter, next
 	if err != nil {
 		return "", fmt.Errorf("sqlite: explain: %w", err)
 	}
-	q, args, err := eventQuery(f, dense, next, f.From, "events/x", defaultLimit+1)
+	q, args, err := eventQuery(f, dense, next, f.From, "events/x", defaultLimit+1, s.sumColumn("events"))
 	if err != nil {
 		return "", fmt.Errorf("sqlite: explain: %w", err)
 	}
@@ -396,6 +464,9 @@ func listNamed[T proto.Message](ctx context.Context, s *Store, k resource.Kind, 
 	query string, where []string, args []any, newT func() T) (store.Result[T], error) {
 	var res store.Result[T]
 	table := string(k)
+	if err := s.usable(); err != nil {
+		return res, fmt.Errorf("sqlite: list %s: %w", k, err)
+	}
 	if p.After != "" {
 		_, after, err := cursor.Decode(p.After, fp, k, false)
 		if err != nil {
@@ -415,7 +486,7 @@ func listNamed[T proto.Message](ctx context.Context, s *Store, k resource.Kind, 
 		args = append([]any{q}, args...)
 	}
 	limit := pageLimit(p.Limit)
-	q := "SELECT " + table + ".data, " + table + ".name FROM " + from
+	q := "SELECT " + table + ".data, " + table + ".name, " + s.sumColumn(table) + " FROM " + from
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -423,7 +494,7 @@ func listNamed[T proto.Message](ctx context.Context, s *Store, k resource.Kind, 
 	args = append(args, limit+1)
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
-		return res, fmt.Errorf("sqlite: list %s: %w", k, err)
+		return res, readErr(fmt.Sprintf("sqlite: list %s", k), err)
 	}
 	defer rows.Close()
 	var last string
@@ -433,17 +504,21 @@ func listNamed[T proto.Message](ctx context.Context, s *Store, k resource.Kind, 
 			break
 		}
 		var data []byte
-		if err := rows.Scan(&data, &last); err != nil {
-			return res, fmt.Errorf("sqlite: list %s: %w", k, err)
+		var sum sql.NullInt64
+		if err := rows.Scan(&data, &last, &sum); err != nil {
+			return res, readErr(fmt.Sprintf("sqlite: list %s", k), err)
 		}
 		m := newT()
-		if err := proto.Unmarshal(data, m); err != nil {
-			return res, fmt.Errorf("sqlite: list %s: decode %s: %w", k, last, err)
+		if err := verify(last, data, sum); err != nil {
+			return store.Result[T]{}, fmt.Errorf("sqlite: list %s: %w", k, err)
+		}
+		if err := decode(last, data, m); err != nil {
+			return store.Result[T]{}, fmt.Errorf("sqlite: list %s: %w", k, err)
 		}
 		res.Items = append(res.Items, m)
 	}
 	if err := rows.Err(); err != nil {
-		return store.Result[T]{}, fmt.Errorf("sqlite: list %s: %w", k, err)
+		return store.Result[T]{}, readErr(fmt.Sprintf("sqlite: list %s", k), err)
 	}
 	return res, nil
 }
@@ -480,24 +555,31 @@ func (s *Store) ListPlaces(ctx context.Context, f store.PlaceFilter, p store.Pag
 // resource.Actors or resource.Places) with a label or alias whose
 // resource.MatchKey is key.
 func (s *Store) MatchNames(ctx context.Context, k resource.Kind, key string) ([]string, error) {
+	if err := s.usable(); err != nil {
+		return nil, fmt.Errorf("sqlite: match names: %w", err)
+	}
+	return matchNames(ctx, s.r, k, key)
+}
+
+func matchNames(ctx context.Context, q querier, k resource.Kind, key string) ([]string, error) {
 	if k != resource.Actors && k != resource.Places {
 		return nil, fmt.Errorf("sqlite: match names: collection %q has no match keys", k)
 	}
-	rows, err := s.r.QueryContext(ctx, "SELECT name FROM match_keys WHERE kind = ? AND key = ? ORDER BY name", string(k), key)
+	rows, err := q.QueryContext(ctx, "SELECT name FROM match_keys WHERE kind = ? AND key = ? ORDER BY name", string(k), key)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: match names: %w", err)
+		return nil, readErr("sqlite: match names", err)
 	}
 	defer rows.Close()
 	var names []string
 	for rows.Next() {
 		var n string
 		if err := rows.Scan(&n); err != nil {
-			return nil, fmt.Errorf("sqlite: match names: %w", err)
+			return nil, readErr("sqlite: match names", err)
 		}
 		names = append(names, n)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: match names: %w", err)
+		return nil, readErr("sqlite: match names", err)
 	}
 	return names, nil
 }
@@ -510,27 +592,35 @@ func walk[T proto.Message](ctx context.Context, s *Store, table string, newT fun
 	batch := make([]T, 0, walkBatch)
 	for {
 		batch = batch[:0]
-		rows, err := s.r.QueryContext(ctx, "SELECT data, name FROM "+table+" WHERE name > ? ORDER BY name LIMIT ?", after, walkBatch)
-		if err != nil {
+		if err := s.usable(); err != nil {
 			return fmt.Errorf("sqlite: walk %s: %w", table, err)
+		}
+		rows, err := s.r.QueryContext(ctx, "SELECT data, name, "+s.sumColumn(table)+" FROM "+table+" WHERE name > ? ORDER BY name LIMIT ?", after, walkBatch)
+		if err != nil {
+			return readErr("sqlite: walk "+table, err)
 		}
 		for rows.Next() {
 			var data []byte
-			if err := rows.Scan(&data, &after); err != nil {
+			var sum sql.NullInt64
+			if err := rows.Scan(&data, &after, &sum); err != nil {
 				rows.Close()
-				return fmt.Errorf("sqlite: walk %s: %w", table, err)
+				return readErr("sqlite: walk "+table, err)
 			}
 			m := newT()
-			if err := proto.Unmarshal(data, m); err != nil {
+			err := verify(after, data, sum)
+			if err == nil {
+				err = decode(after, data, m)
+			}
+			if err != nil {
 				rows.Close()
-				return fmt.Errorf("sqlite: walk %s: decode %s: %w", table, after, err)
+				return fmt.Errorf("sqlite: walk %s: %w", table, err)
 			}
 			batch = append(batch, m)
 		}
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return fmt.Errorf("sqlite: walk %s: %w", table, err)
+			return readErr("sqlite: walk "+table, err)
 		}
 		for _, m := range batch {
 			if err := ctx.Err(); err != nil {
@@ -575,7 +665,7 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 		coalesce((SELECT value FROM state WHERE key = 'last_modified'), 0)`).
 		Scan(&st.Events, &st.Actors, &st.Places, &st.Sources, &st.LastModified)
 	if err != nil {
-		return store.Stats{}, fmt.Errorf("sqlite: stats: %w", err)
+		return store.Stats{}, readErr("sqlite: stats", err)
 	}
 	return st, nil
 }

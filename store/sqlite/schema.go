@@ -13,9 +13,9 @@ import (
 
 // migrations bring the schema from version i (PRAGMA user_version) to i+1.
 // Append to the list; never edit a migration that has shipped.
-var migrations = []string{
+var migrations = []migration{
 	// 0 -> 1: the first schema.
-	`
+	{sql: `
 CREATE TABLE events (
 	id          INTEGER PRIMARY KEY,
 	name        TEXT NOT NULL UNIQUE,
@@ -112,51 +112,130 @@ CREATE VIRTUAL TABLE places_fts USING fts5(
 	content='', contentless_delete=1,
 	tokenize='unicode61 remove_diacritics 2', prefix='2 3'
 );
-`,
+`},
 	// 1 -> 2: the date index holds date_hi, so that a range query passes
 	// over an event that ends before the range without reading its row;
 	// events longer than about a year (read.go's shortSpan) get an index of
 	// their own, so that a range query walks at most a year of short events
 	// before its start.
-	`
+	{sql: `
 DROP INDEX events_by_start;
 CREATE INDEX events_by_start ON events(date_lo, name, date_hi);
 CREATE INDEX events_by_start_long ON events(date_lo, name, date_hi) WHERE date_hi - date_lo > 10000;
-`,
+`},
+	// 2 -> 3: the change log; a checksum kept with every stored record; the
+	// file marked as an Annals database; match keys and full-text rows
+	// rebuilt with package textfold's folding (names in every script, and
+	// runs of Han and kana searchable by substring); the log filled with
+	// one entry per record already stored.
+	{sql: `
+PRAGMA application_id = ` + applicationIDString + `;
+CREATE TABLE changes (
+	seq  INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused
+	name TEXT NOT NULL,
+	kind INTEGER NOT NULL,                  -- annals.v1.ChangeKind
+	time INTEGER NOT NULL,                  -- Unix ns: the record's update_time
+	etag TEXT NOT NULL                      -- '' for a deletion
+);
+ALTER TABLE events ADD COLUMN sum INTEGER;  -- CRC-32C of data
+ALTER TABLE actors ADD COLUMN sum INTEGER;
+ALTER TABLE places ADD COLUMN sum INTEGER;
+ALTER TABLE sources ADD COLUMN sum INTEGER;
+`, fn: reindex},
+}
+
+// migration is one step of the schema: SQL, then Go code, in one transaction.
+type migration struct {
+	sql string
+	fn  func(ctx context.Context, tx *sql.Tx, log *slog.Logger) error
 }
 
 // schemaVersion is the user_version of a database this code fully understands.
 var schemaVersion = len(migrations)
 
+// applicationID marks a SQLite file as an Annals database (PRAGMA
+// application_id): "ANNL".
+const (
+	applicationID       = 0x414E4E4C
+	applicationIDString = "1095650892"
+)
+
+// checkApplication refuses a file that is not an Annals database: one marked
+// by another application, or unmarked but holding tables of its own. An
+// empty file, and an unmarked file of an Annals schema from before the mark
+// (version 1 or 2, with its tables), are accepted. It reads only, so that a
+// foreign file is left exactly as it was.
+func checkApplication(ctx context.Context, db *sql.DB, path string) error {
+	var id, v, objects int64
+	err := db.QueryRowContext(ctx, `SELECT (SELECT application_id FROM pragma_application_id),
+		(SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_schema)`).Scan(&id, &v, &objects)
+	if err != nil {
+		if e := readErr("", err); errors.Is(e, store.ErrDataLoss) {
+			return fmt.Errorf("%w: %s is not a SQLite database", store.ErrIncompatible, path)
+		}
+		return fmt.Errorf("read the database's header: %w", readErr("", err))
+	}
+	switch {
+	case id == applicationID:
+		return nil
+	case id != 0:
+		return fmt.Errorf("%w: %s belongs to another application (SQLite application_id %#x); Annals opens only its own databases or a new file",
+			store.ErrIncompatible, path, id)
+	case objects == 0 && v == 0:
+		return nil // new
+	}
+	// Unmarked: an Annals database from before the mark has its tables.
+	var annals int64
+	err = db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema
+		WHERE type = 'table' AND name IN ('events', 'actors', 'places', 'sources', 'meta', 'state', 'match_keys')`).Scan(&annals)
+	if err != nil {
+		return fmt.Errorf("read the database's schema: %w", readErr("", err))
+	}
+	if v >= 1 && v < 3 && annals == 7 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s is a SQLite database of another application (%d schema objects, user_version %d); Annals opens only its own databases or a new file",
+		store.ErrIncompatible, path, objects, v)
+}
+
 // migrate creates or upgrades the schema on the writer connection, one
 // transaction per step. Each step reads the version inside its (immediate)
 // transaction, so two processes opening a new file at once do not both
-// create the schema.
+// create the schema. A new database is created at the current version
+// without a word; upgrading an existing one is logged, before and after.
 //
-// A schema that is older but usable (every version from 1 on holds the same
-// tables; later ones add indexes) in a file that cannot be written is left
-// as it is, with a warning: reads work, some more slowly, until the file is
-// opened writable once.
-func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) error {
+// A schema that is older but readable (version 1 or 2, before the change log and
+// checksums) in a file that cannot be written is left as it is, with a
+// warning: reads work (without checksums; the change log is empty) until the
+// file is opened writable once. It returns the version the database is at.
+func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) (int, error) {
+	var from int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&from); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", readErr("", err))
+	}
 	for {
 		var v int
 		if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-			return fmt.Errorf("read schema version: %w", err)
+			return 0, fmt.Errorf("read schema version: %w", readErr("", err))
 		}
-		if v > 0 && v < schemaVersion {
+		if from > 0 && v < schemaVersion {
 			log.Info("sqlite: upgrading the schema; on a large archive this takes a while", "from", v, "to", v+1)
 		}
 		start := time.Now()
-		done, err := migrateStep(ctx, db)
+		done, err := migrateStep(ctx, db, log)
 		switch {
 		case err != nil && v >= 1 && errors.Is(err, store.ErrReadOnly):
 			log.Warn("sqlite: the database is read-only and its schema older than this program's; reading it as it is",
 				"schema_version", v, "current", schemaVersion)
-			return nil
-		case err != nil || done:
-			return err
+			return v, nil
+		case err != nil && errors.Is(err, store.ErrReadOnly):
+			return 0, fmt.Errorf("the database's schema (version %d) is too old to read without upgrading it, and the file cannot be written: %w", v, err)
+		case err != nil:
+			return 0, err
+		case done:
+			return schemaVersion, nil
 		}
-		if v > 0 {
+		if from > 0 {
 			log.Info("sqlite: upgraded the schema", "from", v, "to", v+1, "took", time.Since(start).Round(time.Millisecond))
 		}
 	}
@@ -164,7 +243,7 @@ func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) error {
 
 // migrateStep applies the next migration, if any, and reports whether the
 // schema is up to date.
-func migrateStep(ctx context.Context, db *sql.DB) (done bool, err error) {
+func migrateStep(ctx context.Context, db *sql.DB, log *slog.Logger) (done bool, err error) {
 	var v int
 	// Reading needs no transaction: a current schema is the common case, and
 	// a read-only database must open.
@@ -173,7 +252,8 @@ func migrateStep(ctx context.Context, db *sql.DB) (done bool, err error) {
 	}
 	switch {
 	case v > schemaVersion:
-		return false, fmt.Errorf("database schema version %d is newer than this program understands (%d)", v, schemaVersion)
+		return false, fmt.Errorf("%w: the database's schema is version %d, made by a newer Annals; this Annals understands up to version %d: upgrade Annals",
+			store.ErrIncompatible, v, schemaVersion)
 	case v == schemaVersion:
 		return true, nil
 	}
@@ -188,8 +268,14 @@ func migrateStep(ctx context.Context, db *sql.DB) (done bool, err error) {
 	if v >= schemaVersion {
 		return false, nil // another process migrated first; look again
 	}
-	if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+	m := migrations[v]
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return false, writeErr(fmt.Sprintf("migrate schema to version %d", v+1), err)
+	}
+	if m.fn != nil {
+		if err := m.fn(ctx, tx, log); err != nil {
+			return false, writeErr(fmt.Sprintf("migrate schema to version %d", v+1), err)
+		}
 	}
 	// PRAGMA takes no parameters; v+1 is an integer we control.
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {

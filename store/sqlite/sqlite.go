@@ -15,8 +15,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -35,9 +37,17 @@ const writerCacheKiB = 64 << 10
 // Store is a store.Store kept in one SQLite database file. It is safe for
 // concurrent use.
 type Store struct {
-	w   *sql.DB // the one writer connection
-	r   *sql.DB // read-only connections (the writer itself for ":memory:")
-	log *slog.Logger
+	w    *sql.DB // the one writer connection
+	r    *sql.DB // read-only connections (the writer itself for ":memory:")
+	log  *slog.Logger
+	path string
+	// ident is the file opened (nil for ":memory:"); gone is set once the
+	// file at path is no longer it.
+	ident os.FileInfo
+	gone  atomic.Bool
+	// sums and hasLog say whether the schema keeps checksums and the change
+	// log (not in a read-only database of schema 2).
+	sums, hasLog bool
 	// gets holds the statement that reads one record by name, per table,
 	// prepared once: preparing it on every Get was 15% of a GetEvent's
 	// server CPU (BENCHMARKS.md, Scale).
@@ -47,11 +57,16 @@ type Store struct {
 var (
 	_ store.Store   = (*Store)(nil)
 	_ store.Encoded = (*Store)(nil)
+	_ store.Checker = (*Store)(nil)
 )
 
 // Open opens the database at path, creating the file and its schema if need
 // be, and upgrading an older schema. The path ":memory:" gives a private
 // in-memory database, for tests. A nil logger discards.
+//
+// A file that is not an Annals database (another application's SQLite
+// file, or not SQLite at all), or one made by a newer Annals, is refused
+// with an error wrapping store.ErrIncompatible and left untouched.
 func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -77,8 +92,12 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w, r: w, log: logger}
+	s := &Store{w: w, r: w, log: logger, path: path}
 	if !memory {
+		if err := checkApplication(ctx, w, path); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
 		mode, err := setWAL(ctx, w)
 		if err != nil {
 			if e := writeErr("", err); errors.Is(e, store.ErrReadOnly) {
@@ -92,9 +111,17 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 			logger.Warn("sqlite: WAL mode not available", "journal_mode", mode)
 		}
 	}
-	if err := migrate(ctx, w, logger); err != nil {
+	version, err := migrate(ctx, w, logger)
+	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s.sums, s.hasLog = version >= 3, version >= 3
+	if !memory {
+		if s.ident, err = os.Stat(path); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
 	}
 	if !memory {
 		r, err := sql.Open("sqlite", dsn(path, false, append(common, "query_only(1)")))
@@ -109,7 +136,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	}
 	s.gets = make(map[string]*sql.Stmt, 4)
 	for _, table := range []string{"events", "actors", "places", "sources"} {
-		st, err := s.r.PrepareContext(ctx, "SELECT data FROM "+table+" WHERE name = ?")
+		st, err := s.r.PrepareContext(ctx, "SELECT data, "+s.sumColumn(table)+" FROM "+table+" WHERE name = ?")
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("sqlite: open %s: prepare: %w", path, err)
@@ -118,6 +145,15 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	}
 	logger.Debug("sqlite: opened", "path", path, "schema_version", schemaVersion)
 	return s, nil
+}
+
+// sumColumn is the checksum column of table as a select list item: NULL
+// when the schema has none.
+func (s *Store) sumColumn(table string) string {
+	if !s.sums {
+		return "NULL"
+	}
+	return table + ".sum"
 }
 
 // dsn builds a modernc.org/sqlite data source name for path.
@@ -183,9 +219,11 @@ func writeErr(op string, err error) error {
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN:
 			return fmt.Errorf("%s: %w (%w)", op, store.ErrReadOnly, err)
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return fmt.Errorf("%s: %w: another process holds the database's write lock; try again (%w)", op, store.ErrUnavailable, err)
 		}
 	}
-	return fmt.Errorf("%s: %w", op, err)
+	return readErr(op, err)
 }
 
 // setWAL switches the database to WAL mode. Switching needs an exclusive

@@ -1,8 +1,11 @@
 // Package storetest is the conformance suite of the store: every backend
 // must pass Run. The suite builds its own small archive (see Fixture) and
 // checks the contract of store.Store that callers rely on: not-found errors,
-// what Put reports and stamps, all-or-nothing batches, every filter, paging,
-// full-text search against hostile input, name matching, walks and stats.
+// what Put reports and stamps, all-or-nothing batches, atomic
+// read-modify-write under concurrency (Update, and whole document imports
+// through package ingest), the change log, deletions, verbatim copies, every
+// filter, paging, full-text search against hostile input and in every
+// script, name matching, walks and stats.
 package storetest
 
 import (
@@ -46,6 +49,13 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Walk", testWalk},
 		{"Stats", testStats},
 		{"Meta", testMeta},
+		{"Update", testUpdate},
+		{"ChangeLog", testChangeLog},
+		{"ChangeLogOrder", testChangeLogOrder},
+		{"Delete", testDelete},
+		{"Verbatim", testVerbatim},
+		{"ConcurrentImports", testConcurrentImports},
+		{"Scripts", testScripts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
@@ -370,6 +380,9 @@ func testPutAtomic(t *testing.T, open func(*testing.T) store.Store) {
 			}
 			if st != (store.Stats{}) {
 				t.Errorf("Stats after a failed batch = %+v, want zero", st)
+			}
+			if seq, err := s.LastSeq(ctx); err != nil || seq != 0 {
+				t.Errorf("LastSeq after a failed batch = %d, %v; want 0: no entry without its write", seq, err)
 			}
 			for i := range b.Events {
 				if !proto.Equal(b.Events[i], before.Events[i]) {

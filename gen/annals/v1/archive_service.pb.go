@@ -33,6 +33,8 @@ const (
 	ChangeKind_CHANGE_KIND_UPDATED ChangeKind = 2
 	// The record existed with the same content.
 	ChangeKind_CHANGE_KIND_UNCHANGED ChangeKind = 3
+	// The record existed and was removed (only in the change log).
+	ChangeKind_CHANGE_KIND_DELETED ChangeKind = 4
 )
 
 // Enum value maps for ChangeKind.
@@ -42,12 +44,14 @@ var (
 		1: "CHANGE_KIND_CREATED",
 		2: "CHANGE_KIND_UPDATED",
 		3: "CHANGE_KIND_UNCHANGED",
+		4: "CHANGE_KIND_DELETED",
 	}
 	ChangeKind_value = map[string]int32{
 		"CHANGE_KIND_UNSPECIFIED": 0,
 		"CHANGE_KIND_CREATED":     1,
 		"CHANGE_KIND_UPDATED":     2,
 		"CHANGE_KIND_UNCHANGED":   3,
+		"CHANGE_KIND_DELETED":     4,
 	}
 )
 
@@ -1168,13 +1172,14 @@ const file_annals_v1_archive_service_proto_rawDesc = "" +
 	"\x05event\x18\x01 \x01(\tR\x05event\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x12+\n" +
 	"\achanges\x18\x03 \x03(\v2\x11.annals.v1.ChangeR\achanges\x12\x1a\n" +
-	"\bwarnings\x18\x04 \x03(\tR\bwarnings*v\n" +
+	"\bwarnings\x18\x04 \x03(\tR\bwarnings*\x8f\x01\n" +
 	"\n" +
 	"ChangeKind\x12\x1b\n" +
 	"\x17CHANGE_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13CHANGE_KIND_CREATED\x10\x01\x12\x17\n" +
 	"\x13CHANGE_KIND_UPDATED\x10\x02\x12\x19\n" +
-	"\x15CHANGE_KIND_UNCHANGED\x10\x032\xdf\x04\n" +
+	"\x15CHANGE_KIND_UNCHANGED\x10\x03\x12\x17\n" +
+	"\x13CHANGE_KIND_DELETED\x10\x042\xdf\x04\n" +
 	"\x0eArchiveService\x12C\n" +
 	"\bGetEvent\x12\x1a.annals.v1.GetEventRequest\x1a\x1b.annals.v1.GetEventResponse\x12I\n" +
 	"\n" +
