@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
+
+	"golang.org/x/sync/semaphore"
 
 	"google.golang.org/protobuf/proto"
 
@@ -19,6 +22,61 @@ import (
 // next_page_token continues where it stops.
 const defaultMaxPageBytes = 4<<20 - 64<<10
 
+// DefaultMaxListBytes bounds the memory that the List answers being built
+// at once may hold, together: each List call reserves listRecordBytes per
+// record it asks for (page_size, at most the page byte bound) before it
+// reads, and gives it back when its answer is built. A call that cannot
+// reserve its share within listQueueWait answers ResourceExhausted.
+const DefaultMaxListBytes = 64 << 20
+
+// listRecordBytes is what one record of a List answer is reckoned to hold
+// in memory while the answer is built: its stored bytes, decoded, and
+// encoded again (a generous average; records are mostly 1–3 KiB).
+const listRecordBytes = 8 << 10
+
+// listQueueWait is the longest a List call waits for its share of
+// DefaultMaxListBytes before answering ResourceExhausted.
+const listQueueWait = 2 * time.Second
+
+// errTooManyLists means the List answers being built hold all the bytes allowed.
+var errTooManyLists = errors.New("too many list answers in flight")
+
+// reserve takes a List call's share of the list budget, waiting up to
+// listQueueWait (or the call's deadline), and returns the function that
+// gives it back.
+func reserve(ctx context.Context, budget *listBudget, limit int, maxBytes int) (func(), error) {
+	if budget == nil {
+		return func() {}, nil
+	}
+	if limit < 1 {
+		limit = 50
+	}
+	w := int64(min(limit, 1000)) * listRecordBytes
+	if maxBytes > 0 {
+		w = min(w, 2*int64(maxBytes))
+	}
+	w = min(w, budget.size)
+	wctx, cancel := context.WithTimeout(ctx, listQueueWait)
+	defer cancel()
+	if err := budget.sem.Acquire(wctx, w); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, errTooManyLists
+	}
+	return func() { budget.sem.Release(w) }, nil
+}
+
+// listBudget is the memory the List answers being built may hold together.
+type listBudget struct {
+	sem  *semaphore.Weighted
+	size int64
+}
+
+func newListBudget(size int64) *listBudget {
+	return &listBudget{sem: semaphore.NewWeighted(size), size: size}
+}
+
 // archiveService implements annals.v1.ArchiveService over a store. Handlers
 // validate the request (validate.go), call the store and return its errors
 // as they are: the errors interceptor maps them to statuses (errors.go).
@@ -30,6 +88,7 @@ type archiveService struct {
 	log          *slog.Logger
 	metrics      *Metrics // nil: none
 	maxPageBytes int
+	listBudget   *listBudget // nil: unbounded
 }
 
 // GetEvent returns one event.
@@ -134,6 +193,11 @@ func (a *archiveService) ListEvents(ctx context.Context, req *annalsv1.ListEvent
 			return out, nil
 		}
 	}
+	release, err := reserve(ctx, a.listBudget, page.Limit, a.maxPageBytes)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	items, next, err := fetchPage(ctx, a.maxPageBytes, page, list)
 	if err != nil {
 		return nil, err
@@ -147,6 +211,11 @@ func (a *archiveService) ListActors(ctx context.Context, req *annalsv1.ListActor
 	if err != nil {
 		return nil, err
 	}
+	release, err := reserve(ctx, a.listBudget, page.Limit, a.maxPageBytes)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	items, next, err := fetchPage(ctx, a.maxPageBytes, page, func(ctx context.Context, p store.Page) (store.Result[*annalsv1.Actor], error) {
 		return a.store.ListActors(ctx, f, p)
 	})
@@ -162,6 +231,11 @@ func (a *archiveService) ListPlaces(ctx context.Context, req *annalsv1.ListPlace
 	if err != nil {
 		return nil, err
 	}
+	release, err := reserve(ctx, a.listBudget, page.Limit, a.maxPageBytes)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	items, next, err := fetchPage(ctx, a.maxPageBytes, page, func(ctx context.Context, p store.Page) (store.Result[*annalsv1.Place], error) {
 		return a.store.ListPlaces(ctx, f, p)
 	})

@@ -55,6 +55,18 @@ const (
 	ReasonImportsUnavailable = "IMPORTS_UNAVAILABLE"
 	// ReasonReadOnly means the archive's database cannot be written now.
 	ReasonReadOnly = "ARCHIVE_READ_ONLY"
+	// ReasonUnavailable means the archive's database cannot answer now: it
+	// is locked by another process, restarting or unreachable, or its file
+	// was replaced underneath the server. Retry later.
+	ReasonUnavailable = "ARCHIVE_UNAVAILABLE"
+	// ReasonDataLoss means a stored record is damaged; a
+	// google.rpc.ResourceInfo detail names it.
+	ReasonDataLoss = "RECORD_CORRUPT"
+	// ReasonTooManyLists means the list answers being built hold as many
+	// bytes as the server allows; retry shortly.
+	ReasonTooManyLists = "TOO_MANY_LIST_BYTES"
+	// ReasonStalled means a streaming client read nothing for too long.
+	ReasonStalled = "CLIENT_STALLED"
 	// ReasonTooManyExports means as many whole-archive exports as the server
 	// allows are running; try again later.
 	ReasonTooManyExports = "TOO_MANY_EXPORTS"
@@ -213,6 +225,28 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) *status.Status {
 	case errors.Is(err, store.ErrReadOnly):
 		log.LogAttrs(ctx, slog.LevelWarn, "archive is read-only", requestAttrs(ctx, slog.String("error", err.Error()))...)
 		return withDetails(codes.Unavailable, "the archive cannot be written at the moment (its database is read-only or its disk is full); try the import again later", ReasonReadOnly, nil)
+
+	case errors.Is(err, store.ErrUnavailable):
+		log.LogAttrs(ctx, slog.LevelWarn, "archive unavailable", requestAttrs(ctx, slog.String("error", err.Error()))...)
+		return withDetails(codes.Unavailable, "the archive's database cannot answer at the moment; try again shortly", ReasonUnavailable, nil)
+	case errors.Is(err, store.ErrDataLoss):
+		log.LogAttrs(ctx, slog.LevelError, "corrupt record", requestAttrs(ctx, slog.String("error", err.Error()))...)
+		var ce *store.CorruptError
+		if errors.As(err, &ce) {
+			named = ce.Name
+		}
+		if named == "" {
+			return withDetails(codes.DataLoss, "a stored record is damaged; the operator has been told in the server's log", ReasonDataLoss, nil)
+		}
+		kind, typ := describeName(named)
+		msg := fmt.Sprintf("the stored %s %q is damaged; the operator has been told in the server's log", kind, named)
+		return withDetails(codes.DataLoss, msg, ReasonDataLoss, map[string]string{"resource_name": named},
+			&errdetails.ResourceInfo{ResourceType: typ, ResourceName: named, Description: msg})
+
+	case errors.Is(err, errTooManyLists):
+		return withDetails(codes.ResourceExhausted, "the server is building as many list answers as it has memory for; retry shortly or ask for smaller pages", ReasonTooManyLists, nil)
+	case errors.Is(err, errStalled):
+		return withDetails(codes.DeadlineExceeded, "the client read nothing for too long; the stream was cut", ReasonStalled, nil)
 
 	case errors.Is(err, errTooManyExports):
 		return withDetails(codes.ResourceExhausted, "too many exports are running; try again later", ReasonTooManyExports, nil)

@@ -3,9 +3,11 @@ package server
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/annals-project/annals/exporter"
 	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
@@ -73,7 +75,7 @@ func (e *exportService) ExportDataset(req *annalsv1.ExportDatasetRequest, stream
 		if first {
 			msg.ContentType = f.ContentType()
 		}
-		return stream.Send(msg)
+		return sendWithin(stream, msg, StreamStallTimeout)
 	}}
 	if _, err := e.exporter.Dataset(stream.Context(), e.store, w, f, nil); err != nil {
 		return fmt.Errorf("export dataset: %w", err)
@@ -115,6 +117,38 @@ func (w *chunkWriter) flush() error {
 	err := w.send(w.buf, first)
 	w.buf = make([]byte, 0, exportChunkBytes)
 	return err
+}
+
+// StreamStallTimeout is how long a server stream may wait for its client to
+// read (its flow-control window full) before the server cuts it with
+// DeadlineExceeded (reason CLIENT_STALLED): a client that reads nothing
+// cannot hold an export slot, or any stream, for ever. It matches the HTTP
+// side's HTTPWriteTimeout.
+var StreamStallTimeout = HTTPWriteTimeout
+
+// errStalled means a streaming client read nothing for StreamStallTimeout.
+var errStalled = errors.New("the client read nothing for too long")
+
+// sender is the sending half of a server stream.
+type sender[M any] interface {
+	Send(M) error
+}
+
+// sendWithin sends msg on stream, or gives up with errStalled when the send
+// has not gone out within d (the client reads nothing, so the stream's
+// flow-control window stays full). The handler then returns, which ends the
+// stream and unblocks the abandoned send; the stream is not used again.
+func sendWithin[M any](stream sender[M], msg M, d time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- stream.Send(msg) }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		return errStalled
+	}
 }
 
 // errTooManyExports means the cap on concurrent exports is reached.

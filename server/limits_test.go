@@ -24,6 +24,8 @@ import (
 	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
 	"github.com/annals-project/annals/ingest"
 	"github.com/annals-project/annals/store"
+	"github.com/annals-project/annals/store/sqlite"
+	"github.com/annals-project/annals/synth"
 )
 
 // The tests in this file fail when a limit of the README's Limits table
@@ -395,5 +397,95 @@ func TestProgressWriter(t *testing.T) {
 		if !rec.deadlines[i].Equal(want[i]) {
 			t.Errorf("deadline %d = %v, want %v", i, rec.deadlines[i], want[i])
 		}
+	}
+}
+
+// TestExportStall: an ExportDataset stream whose client reads nothing is cut
+// after StreamStallTimeout, so that it gives its export slot back; the
+// client that reads again gets DeadlineExceeded with reason CLIENT_STALLED.
+func TestExportStall(t *testing.T) {
+	old := StreamStallTimeout
+	StreamStallTimeout = 300 * time.Millisecond
+	t.Cleanup(func() { StreamStallTimeout = old })
+
+	st, err := sqlite.Open(t.Context(), ":memory:", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	// An archive whose dump is far larger than the flow-control windows.
+	if err := synth.New(1, 800).Batches(800, func(b *store.Batch) error { _, err := st.Put(t.Context(), b); return err }); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Config{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := exporter.New("http://annals.test")
+	es := &exportService{store: st, exporter: x, log: srv.log, limit: make(chan struct{}, 1)}
+	annalsv1.RegisterExportServiceServer(srv, es)
+	lis := bufconn.Listen(64 << 10)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.GRPC().Stop)
+	client := annalsv1.NewExportServiceClient(dialBufconn(t, lis))
+
+	stream, err := client.ExportDataset(t.Context(), &annalsv1.ExportDatasetRequest{Format: annalsv1.RdfFormat_RDF_FORMAT_N_TRIPLES})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	// Read nothing more: the slot must come back.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(es.limit) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a stalled ExportDataset still holds its export slot after 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var last error
+	for last == nil {
+		_, last = stream.Recv()
+	}
+	checkErr(t, last, wantErr{code: codes.DeadlineExceeded, reason: ReasonStalled, msg: "read nothing"})
+	// A client that reads gets the whole dump.
+	s2, err := client.ExportDataset(t.Context(), &annalsv1.ExportDatasetRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := s2.Recv(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("a reading client's export: %v", err)
+		}
+	}
+}
+
+// TestListBytesBound: List calls that together ask for more than the list
+// budget queue, and past listQueueWait answer ResourceExhausted.
+func TestListBytesBound(t *testing.T) {
+	e := newEnv(t, Config{MaxListBytes: 2 * 1000 * listRecordBytes})
+	ctx := t.Context()
+	budget := e.srv.archive.listBudget
+	// Two page-1000 calls' worth is held elsewhere: a third must wait, then give up.
+	if err := budget.sem.Acquire(ctx, budget.size); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err := e.client.ListEvents(ctx, &annalsv1.ListEventsRequest{PageSize: 1000})
+	checkErr(t, err, wantErr{code: codes.ResourceExhausted, reason: ReasonTooManyLists, msg: "smaller pages"})
+	if waited := time.Since(start); waited < listQueueWait/2 {
+		t.Errorf("a List past the budget was refused after %v; it should queue for about %v first", waited, listQueueWait)
+	}
+	// Freed while it waits: it goes through.
+	go func() { time.Sleep(100 * time.Millisecond); budget.sem.Release(budget.size) }()
+	if _, err := e.client.ListEvents(ctx, &annalsv1.ListEventsRequest{PageSize: 1000}); err != nil {
+		t.Errorf("ListEvents once the budget is free: %v", err)
+	}
+	// Every call gives its share back.
+	if !budget.sem.TryAcquire(budget.size) {
+		t.Error("the list budget is not whole again after the calls ended")
 	}
 }

@@ -87,6 +87,9 @@ type Config struct {
 	// ServerOptions are added after the server's own options (for TLS
 	// credentials, stats handlers and the like).
 	ServerOptions []grpc.ServerOption
+	// MaxListBytes bounds the memory of the List answers being built at
+	// once: 0 means DefaultMaxListBytes, negative means no bound.
+	MaxListBytes int64
 	// Metrics, when not nil, receives the gRPC server metrics (by method
 	// and code) and import counts. Wrap the Store with InstrumentStore for
 	// store latency.
@@ -194,6 +197,12 @@ func New(cfg Config) (*Server, error) {
 		metrics:      cfg.Metrics,
 		maxPageBytes: defaultMaxPageBytes,
 	}
+	switch {
+	case cfg.MaxListBytes == 0:
+		s.archive.listBudget = newListBudget(DefaultMaxListBytes)
+	case cfg.MaxListBytes > 0:
+		s.archive.listBudget = newListBudget(cfg.MaxListBytes)
+	}
 	annalsv1.RegisterArchiveServiceServer(s, s.archive)
 	return s, nil
 }
@@ -235,6 +244,54 @@ func servingStatus(serving bool) healthpb.HealthCheckResponse_ServingStatus {
 		return healthpb.HealthCheckResponse_SERVING
 	}
 	return healthpb.HealthCheckResponse_NOT_SERVING
+}
+
+// MinImportTokenBytes is the shortest import token a server accepts: a
+// shorter one is guessable.
+const MinImportTokenBytes = 16
+
+// FollowStore checks, every interval until ctx ends, that the store can
+// serve (when it is a store.Checker), and keeps the health status true:
+// NOT_SERVING with an error logged once when it cannot (its database file
+// replaced underneath, the database unreachable), SERVING again with a log
+// line once it can. onChange, if not nil, hears every change. It returns at
+// once; the checks run in a goroutine of their own.
+func (s *Server) FollowStore(ctx context.Context, st any, interval time.Duration, onChange func(serving bool)) {
+	c, ok := st.(store.Checker)
+	if !ok {
+		return
+	}
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		serving := true
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			cctx, cancel := context.WithTimeout(ctx, interval*5)
+			err := c.Check(cctx)
+			cancel()
+			if ctx.Err() != nil {
+				return
+			}
+			switch {
+			case err != nil && serving:
+				s.log.Error("the archive's database cannot serve; health is NOT_SERVING until it can", "error", err.Error())
+			case err == nil && !serving:
+				s.log.Info("the archive's database serves again; health is SERVING")
+			default:
+				continue
+			}
+			serving = err == nil
+			s.SetServing(serving)
+			if onChange != nil {
+				onChange(serving)
+			}
+		}
+	}()
 }
 
 // Shutdown stops the server: health turns NOT_SERVING for good (so load

@@ -400,6 +400,14 @@ func TestBadInputSweepRPC(t *testing.T) {
 		{name: "filename with NUL", req: imp(goodDoc, "a\x00.txt"), token: "Bearer " + testToken, want: codes.InvalidArgument, msg: "filename"},
 		{name: "filename 10000 characters", req: imp(goodDoc, strings.Repeat("f", tenThousand)), token: "Bearer " + testToken, want: codes.InvalidArgument, msg: "filename"},
 		{name: "filename invalid UTF-8", req: withRaw(imp(goodDoc, ""), "filename", "a\xff.txt"), token: "Bearer " + testToken, want: codes.InvalidArgument, msg: "UTF-8"},
+		{name: "filename with a bidi override", req: imp(goodDoc, "invoice\u202Etxt.exe"), token: "Bearer " + testToken, want: codes.InvalidArgument, msg: "formatting"},
+		{name: "filename with a bidi isolate", req: imp(goodDoc, "a\u2066b.txt"), token: "Bearer " + testToken, want: codes.InvalidArgument, msg: "formatting"},
+		{name: "filename with a zero-width joiner", req: imp(goodDoc, "a\u200Db.txt"), token: "Bearer " + testToken, want: codes.InvalidArgument, msg: "formatting"},
+		{name: "filename in Cyrillic", req: imp(goodDoc, "договор.txt"), token: "Bearer " + testToken, want: codes.OK},
+		{name: "title in Cyrillic", req: imp(strings.Replace(goodDoc, "Alder Harbour Opening", "Битва при Бородино", 1), "a.txt"), token: "Bearer " + testToken, want: codes.OK},
+		{name: "title in Han characters", req: imp(strings.Replace(goodDoc, "Alder Harbour Opening", "李白之死", 1), "a.txt"), token: "Bearer " + testToken, want: codes.OK},
+		{name: "title of symbols only", req: imp(strings.Replace(goodDoc, "Alder Harbour Opening", "★ → ★", 1), "a.txt"), token: "Bearer " + testToken, want: codes.InvalidArgument, msg: "title"},
+		{name: "names in Arabic and Greek", req: imp(strings.Replace(goodDoc, "Port Alder, Westmark", "القاهرة, Αθήνα", 1), "a.txt"), token: "Bearer " + testToken, want: codes.OK},
 	}, brokenWire())
 	for i := range importCases[len(importCases)-len(brokenWire()):] {
 		importCases[len(importCases)-len(brokenWire())+i].token = "Bearer " + testToken

@@ -257,7 +257,7 @@ func validateImport(req *annalsv1.ImportDocumentRequest) error {
 	case !utf8.ValidString(name):
 		c.add("filename", "the filename is not valid UTF-8")
 	case hasControl(name):
-		c.add("filename", "the filename contains control characters")
+		c.add("filename", "the filename contains control or formatting characters (such as bidirectional overrides, which make a name read other than it is)")
 	}
 	err := c.err()
 	if err != nil && len(text) > ingest.MaxDocumentBytes && len(c.violations) == 1 {
@@ -266,9 +266,13 @@ func validateImport(req *annalsv1.ImportDocumentRequest) error {
 	return err
 }
 
+// hasControl reports whether s holds a control character or an invisible
+// formatting character (Unicode category Cf: bidirectional overrides and
+// isolates such as U+202E, zero-width joiners, the byte-order mark), which
+// would make a file name in a log or a report read as something it is not.
 func hasControl(s string) bool {
 	for _, r := range s {
-		if unicode.IsControl(r) {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
 			return true
 		}
 	}

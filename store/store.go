@@ -38,6 +38,20 @@ var (
 	ErrIncompatible = errors.New("incompatible database")
 )
 
+// CorruptError names a stored record whose bytes are damaged. It wraps
+// ErrDataLoss.
+type CorruptError struct {
+	// Name is the record's resource name.
+	Name string
+	// Problem says what is wrong, e.g. "its stored bytes do not match their checksum".
+	Problem string
+}
+
+func (e *CorruptError) Error() string { return e.Name + ": " + ErrDataLoss.Error() + ": " + e.Problem }
+
+// Unwrap makes errors.Is(err, ErrDataLoss) true.
+func (e *CorruptError) Unwrap() error { return ErrDataLoss }
+
 // EventFilter selects events; zero fields do not filter. Fields combine with AND.
 type EventFilter struct {
 	// Month and Day select "on this day" events: Month needs a date known to

@@ -70,7 +70,7 @@ func TestImportDocumentOverSocket(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("signals")
 	}
-	const token = "secret"
+	const token = "e2e-secret-token-0123456789"
 	harbour, err := os.ReadFile(doc("harbour.txt"))
 	if err != nil {
 		t.Fatal(err)

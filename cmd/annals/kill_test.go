@@ -467,7 +467,7 @@ func TestServeReadOnlyFile(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("file modes and signals")
 	}
-	const token = "secret"
+	const token = "e2e-secret-token-0123456789"
 	db := filepath.Join(t.TempDir(), "annals.db")
 	mustRun(t, 0, "ingest", "--db", db, "--log-level", "warn", doc("harbour.txt"))
 	makeReadOnly(t, db)
@@ -539,7 +539,7 @@ func mountTmpfs(t *testing.T, size string) string {
 func TestServeFullDisk(t *testing.T) {
 	skipUnlessLong(t)
 	dir := mountTmpfs(t, "3m")
-	const token = "secret"
+	const token = "e2e-secret-token-0123456789"
 	db := filepath.Join(dir, "annals.db")
 	docs := writeKillDocs(t, t.TempDir(), 0, 400, "The charter was read aloud every year.")
 

@@ -25,6 +25,18 @@ import (
 	"google.golang.org/grpc/credentials"
 )
 
+// storeCheckInterval is how often `annals serve` checks that its database
+// can serve (store.Checker), for its health status.
+const storeCheckInterval = time.Second
+
+// listenerAddr is l's address, or nil for no listener.
+func listenerAddr(l net.Listener) net.Addr {
+	if l == nil {
+		return nil
+	}
+	return l.Addr()
+}
+
 // serveConfig is the configuration of `annals serve`.
 type serveConfig struct {
 	common
@@ -60,6 +72,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		fmt.Fprintln(stderr, "annals serve: --tls-cert and --tls-key (ANNALS_TLS_CERT, ANNALS_TLS_KEY) go together: give both for TLS, or neither for plaintext")
+		return errUsage
+	}
+	if c.importToken != "" && len(c.importToken) < server.MinImportTokenBytes {
+		fmt.Fprintf(stderr, "annals serve: the import token (ANNALS_IMPORT_TOKEN) is %d bytes long; it must be at least %d: make one with `openssl rand -hex 16`\n",
+			len(c.importToken), server.MinImportTokenBytes)
 		return errUsage
 	}
 	log, err := newLogger(stderr, c.logLevel)
@@ -131,6 +148,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("listen for gRPC: %w", err)
 	}
 	log.Info("grpc listening", "addr", lis.Addr().String(), "tls", tlsCfg != nil)
+	if c.importToken != "" && tlsCfg == nil {
+		for _, a := range []net.Addr{lis.Addr(), listenerAddr(httpLis)} {
+			if tcp, ok := a.(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+				log.Warn("IMPORTS ARE EXPOSED: the import token is accepted in plaintext on a listener that is not loopback; anyone on the network path can read it and write to the archive. Serve TLS (--tls-cert, --tls-key) or listen on loopback behind a TLS proxy",
+					"addr", tcp.String())
+			}
+		}
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -160,6 +185,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		ready.Store(true)
 		srv.SetServing(true)
 		log.Info("serving", "db", c.db)
+		// Health follows the store from now on: a database file replaced
+		// underneath, or one that stops answering, turns it NOT_SERVING.
+		srv.FollowStore(gctx, archive, storeCheckInterval, ready.Store)
 		return nil
 	})
 	g.Go(func() error {

@@ -25,7 +25,7 @@ func checksum(data []byte) int64 { return int64(crc32.Checksum(data, castagnoli)
 // (none is kept in a read-only database of schema 2).
 func verify(name string, data []byte, sum sql.NullInt64) error {
 	if sum.Valid && checksum(data) != sum.Int64 {
-		return fmt.Errorf("%w: %s: its stored bytes do not match their checksum", store.ErrDataLoss, name)
+		return &store.CorruptError{Name: name, Problem: "its stored bytes do not match their checksum"}
 	}
 	return nil
 }

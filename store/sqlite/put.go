@@ -56,7 +56,22 @@ func (s *Store) Update(ctx context.Context, fn store.UpdateFunc) ([]store.Change
 	if err := s.usable(); err != nil {
 		return nil, fmt.Errorf("sqlite: write: %w", err)
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return nil, writeErr("sqlite: write: connect", err)
+	}
+	defer conn.Close()
+	// Waiting for another process's write lock ends before the caller's
+	// deadline does, so that a locked database is reported as such
+	// (ErrUnavailable) rather than as a timeout.
+	busy := busyTimeoutMS
+	if dl, ok := ctx.Deadline(); ok {
+		busy = min(busy, max(int(time.Until(dl).Milliseconds()*9/10), 1))
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", busy)); err != nil {
+		return nil, writeErr("sqlite: write: set busy timeout", err)
+	}
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, writeErr("sqlite: write: begin", err)
 	}
@@ -359,7 +374,7 @@ func (p *putter) prepare(ctx context.Context, table string, rec, stored record) 
 			return prepared{}, err
 		}
 		if err := proto.Unmarshal(old, stored); err != nil {
-			return prepared{}, fmt.Errorf("%w: %s does not decode: %v", store.ErrDataLoss, rec.GetName(), err)
+			return prepared{}, &store.CorruptError{Name: rec.GetName(), Problem: "its stored bytes do not decode: " + err.Error()}
 		}
 		oc, err := content(stored)
 		if err != nil {

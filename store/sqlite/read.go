@@ -81,7 +81,7 @@ func (s *Store) GetEventEncoded(ctx context.Context, name string) ([]byte, error
 // decode decodes a record's stored bytes into m.
 func decode(name string, data []byte, m proto.Message) error {
 	if err := proto.Unmarshal(data, m); err != nil {
-		return fmt.Errorf("sqlite: get %q: %w: it does not decode: %v", name, store.ErrDataLoss, err)
+		return fmt.Errorf("sqlite: get %q: %w", name, &store.CorruptError{Name: name, Problem: "its stored bytes do not decode: " + err.Error()})
 	}
 	return nil
 }
@@ -345,14 +345,14 @@ func eventQuery(f store.EventFilter, dense, hasAfter bool, afterKey int64, after
 // their span and then by name, a page at a time. An event's actors are the
 // actors of its participants; its places are its places field.
 func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, p store.Page) (store.Result[*annalsv1.Event], error) {
-	enc, err := s.ListEventsEncoded(ctx, f, p)
+	enc, names, err := s.listEventsEncoded(ctx, f, p)
 	if err != nil {
 		return store.Result[*annalsv1.Event]{}, err
 	}
 	res := store.Result[*annalsv1.Event]{Items: make([]*annalsv1.Event, len(enc.Items)), Next: enc.Next}
 	for i, data := range enc.Items {
 		e := &annalsv1.Event{}
-		if err := decode("events", data, e); err != nil {
+		if err := decode(names[i], data, e); err != nil {
 			return store.Result[*annalsv1.Event]{}, fmt.Errorf("sqlite: list events: %w", err)
 		}
 		res.Items[i] = e
@@ -362,9 +362,14 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter, p store.Pag
 
 // ListEventsEncoded is ListEvents with each event as its stored encoding.
 func (s *Store) ListEventsEncoded(ctx context.Context, f store.EventFilter, p store.Page) (store.Result[[]byte], error) {
-	var res store.Result[[]byte]
+	res, _, err := s.listEventsEncoded(ctx, f, p)
+	return res, err
+}
+
+// listEventsEncoded is ListEventsEncoded that also gives each event's name.
+func (s *Store) listEventsEncoded(ctx context.Context, f store.EventFilter, p store.Page) (res store.Result[[]byte], names []string, err error) {
 	if err := s.usable(); err != nil {
-		return res, fmt.Errorf("sqlite: list events: %w", err)
+		return res, nil, fmt.Errorf("sqlite: list events: %w", err)
 	}
 	fp := eventFingerprint(f)
 	var (
@@ -374,21 +379,21 @@ func (s *Store) ListEventsEncoded(ctx context.Context, f store.EventFilter, p st
 	if p.After != "" {
 		var err error
 		if afterKey, afterName, err = cursor.Decode(p.After, fp, resource.Events, true); err != nil {
-			return res, fmt.Errorf("sqlite: list events: %w", err)
+			return res, nil, fmt.Errorf("sqlite: list events: %w", err)
 		}
 	}
 	limit := pageLimit(p.Limit)
 	dense, err := s.denseQuery(ctx, f.Query)
 	if err != nil {
-		return res, fmt.Errorf("sqlite: list events: %w", err)
+		return res, nil, fmt.Errorf("sqlite: list events: %w", err)
 	}
 	q, args, err := eventQuery(f, dense, p.After != "", afterKey, afterName, limit+1, s.sumColumn("events"))
 	if err != nil {
-		return res, fmt.Errorf("sqlite: list events: %w", err)
+		return res, nil, fmt.Errorf("sqlite: list events: %w", err)
 	}
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
-		return res, readErr("sqlite: list events", err)
+		return res, nil, readErr("sqlite: list events", err)
 	}
 	defer rows.Close()
 	var lastKey int64
@@ -401,17 +406,18 @@ func (s *Store) ListEventsEncoded(ctx context.Context, f store.EventFilter, p st
 		var data []byte
 		var sum sql.NullInt64
 		if err := rows.Scan(&data, &lastKey, &lastName, &sum); err != nil {
-			return res, readErr("sqlite: list events", err)
+			return res, nil, readErr("sqlite: list events", err)
 		}
 		if err := verify(lastName, data, sum); err != nil {
-			return store.Result[[]byte]{}, fmt.Errorf("sqlite: list events: %w", err)
+			return store.Result[[]byte]{}, nil, fmt.Errorf("sqlite: list events: %w", err)
 		}
 		res.Items = append(res.Items, data)
+		names = append(names, lastName)
 	}
 	if err := rows.Err(); err != nil {
-		return store.Result[[]byte]{}, readErr("sqlite: list events", err)
+		return store.Result[[]byte]{}, nil, readErr("sqlite: list events", err)
 	}
-	return res, nil
+	return res, names, nil
 }
 
 // ExplainListEvents returns SQLite's plan (EXPLAIN QUERY PLAN) for the query

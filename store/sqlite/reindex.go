@@ -110,7 +110,7 @@ func reindexRow(ctx context.Context, p *putter, k resource.Kind, id int64, data 
 		rec = &annalsv1.Source{}
 	}
 	if err := proto.Unmarshal(data, rec); err != nil {
-		return nil, fmt.Errorf("%w: %s row %d does not decode: %v", store.ErrDataLoss, k, id, err)
+		return nil, &store.CorruptError{Name: fmt.Sprintf("%s row %d", k, id), Problem: "its stored bytes do not decode: " + err.Error()}
 	}
 	if _, err := p.exec(ctx, "UPDATE "+string(k)+" SET sum = ? WHERE id = ?", checksum(data), id); err != nil {
 		return nil, fmt.Errorf("checksum %s: %w", rec.GetName(), err)

@@ -122,7 +122,7 @@ func testConcurrentImports(t *testing.T, open func(*testing.T) store.Store) {
 			t.Fatalf("import of %s: %v", docs[i].File, err)
 		}
 	}
-	equalArchives(t, one, conc)
+	EqualArchives(t, one, conc)
 
 	// The duplicate documents changed nothing and named the same source.
 	n := len(docs)

@@ -439,9 +439,11 @@ func testChangeLogOrder(t *testing.T, open func(*testing.T) store.Store) {
 	CheckChangeLog(t, s)
 }
 
-// equalArchives compares two stores record by record, ignoring the
-// output-only fields (and nothing else).
-func equalArchives(t *testing.T, want, got store.Reader) {
+// EqualArchives compares two stores record by record, ignoring the
+// output-only fields and the import times of sources (and nothing else):
+// the records of the same imports made one by one (want) and concurrently
+// (got) must be equal.
+func EqualArchives(t *testing.T, want, got store.Reader) {
 	t.Helper()
 	ctx := t.Context()
 	type recs map[string]proto.Message
@@ -494,6 +496,6 @@ func clearOutput(m proto.Message) {
 	case *annalsv1.Place:
 		m.CreateTime, m.UpdateTime, m.Etag = nil, nil, ""
 	case *annalsv1.Source:
-		m.CreateTime, m.UpdateTime, m.Etag = nil, nil, ""
+		m.CreateTime, m.UpdateTime, m.Etag, m.ImportTime = nil, nil, "", nil
 	}
 }
