@@ -63,7 +63,10 @@ func commitOrder(t *testing.T, db string, paths []string) []string {
 		}
 		after = page[len(page)-1].Seq
 	}
-	seq := func(p string) int64 {
+	// A document's key is the sequence number of its source's creation,
+	// doubled; of several files with the same text, the one whose name the
+	// source kept came first (+0), the others changed nothing (+1).
+	key := func(p string) int64 {
 		text, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
@@ -72,14 +75,22 @@ func commitOrder(t *testing.T, db string, paths []string) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s, ok := first[doc.Source.Name]; ok {
-			return s
+		s, ok := first[doc.Source.Name]
+		if !ok {
+			return 1 << 62
 		}
-		return 1 << 62
+		src, err := st.GetSource(t.Context(), doc.Source.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if src.GetFilename() == p {
+			return 2 * s
+		}
+		return 2*s + 1
 	}
 	keys := map[string]int64{}
 	for _, p := range paths {
-		keys[p] = seq(p)
+		keys[p] = key(p)
 	}
 	out := slices.Clone(paths)
 	slices.SortStableFunc(out, func(a, b string) int { return int(min(max(keys[a]-keys[b], -1), 1)) })
@@ -260,6 +271,17 @@ func TestConcurrentSameDocument(t *testing.T) {
 	}
 }
 
+// waitLog waits up to 5 s for the daemon to log a line holding substr (its
+// log is read by another goroutine, a little after the fact).
+func waitLog(t *testing.T, d *daemon, substr string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(d.Logs(), substr); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server's log has no line with %q:\n%s", substr, d.Logs())
+		}
+	}
+}
+
 // checkHealth returns the server's health status.
 func checkHealth(t *testing.T, d *daemon) healthpb.HealthCheckResponse_ServingStatus {
 	t.Helper()
@@ -324,9 +346,7 @@ func TestServeDatabaseReplaced(t *testing.T) {
 			wantStatus(t, err, codes.Unavailable, server.ReasonUnavailable)
 			_, err = client.GetEvent(ctx, &annalsv1.GetEventRequest{Name: "events/soviet-japanese-neutrality-pact"})
 			wantStatus(t, err, codes.Unavailable, server.ReasonUnavailable)
-			if !strings.Contains(d.Logs(), "replaced or removed") {
-				t.Errorf("no log line says the database file was replaced or removed:\n%s", d.Logs())
-			}
+			waitLog(t, d, "replaced or removed")
 			if how == "replaced" {
 				if now, err := os.ReadFile(db); err != nil || !bytes.Equal(now, replacement) {
 					t.Errorf("the replacement file was written to (err %v)", err)
@@ -367,9 +387,7 @@ func TestServeDatabaseLocked(t *testing.T) {
 	if !strings.Contains(s.Message(), "try again") {
 		t.Errorf("message %q does not say to retry", s.Message())
 	}
-	if !strings.Contains(d.Logs(), "write lock") {
-		t.Errorf("the server's log does not say another process holds the write lock:\n%s", d.Logs())
-	}
+	waitLog(t, d, "write lock")
 	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)
 	}
@@ -418,9 +436,7 @@ func TestServeCorruptRecord(t *testing.T) {
 	if _, err := client.GetEvent(t.Context(), &annalsv1.GetEventRequest{Name: "events/operation-barbarossa"}); err != nil {
 		t.Errorf("another event: %v", err)
 	}
-	if !strings.Contains(d.Logs(), "corrupt record") {
-		t.Errorf("the corrupt record is not in the server's log:\n%s", d.Logs())
-	}
+	waitLog(t, d, "corrupt record")
 }
 
 // TestServeForeignDatabase gives `annals serve` and `annals ingest` a SQLite

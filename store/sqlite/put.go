@@ -61,12 +61,12 @@ func (s *Store) Update(ctx context.Context, fn store.UpdateFunc) ([]store.Change
 		return nil, writeErr("sqlite: write: connect", err)
 	}
 	defer conn.Close()
-	// Waiting for another process's write lock ends before the caller's
-	// deadline does, so that a locked database is reported as such
-	// (ErrUnavailable) rather than as a timeout.
+	// Waiting for another process's write lock ends well before the
+	// caller's deadline does (at half the time left), so that a locked
+	// database is reported as such (ErrUnavailable) rather than as a timeout.
 	busy := busyTimeoutMS
 	if dl, ok := ctx.Deadline(); ok {
-		busy = min(busy, max(int(time.Until(dl).Milliseconds()*9/10), 1))
+		busy = min(busy, max(int(time.Until(dl).Milliseconds()/2), 1))
 	}
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", busy)); err != nil {
 		return nil, writeErr("sqlite: write: set busy timeout", err)
