@@ -137,13 +137,20 @@ var schemaVersion = len(migrations)
 // tables; later ones add indexes) in a file that cannot be written is left
 // as it is, with a warning: reads work, some more slowly, until the file is
 // opened writable once.
+//
+// Upgrades are logged only when an existing schema is upgraded: a new file
+// (version 0) goes through every step to the current version silently.
 func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) error {
+	created := false
 	for {
 		var v int
 		if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
 			return fmt.Errorf("read schema version: %w", err)
 		}
-		if v > 0 && v < schemaVersion {
+		if v == 0 {
+			created = true
+		}
+		if v > 0 && v < schemaVersion && !created {
 			log.Info("sqlite: upgrading the schema; on a large archive this takes a while", "from", v, "to", v+1)
 		}
 		start := time.Now()
@@ -156,7 +163,7 @@ func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) error {
 		case err != nil || done:
 			return err
 		}
-		if v > 0 {
+		if v > 0 && !created {
 			log.Info("sqlite: upgraded the schema", "from", v, "to", v+1, "took", time.Since(start).Round(time.Millisecond))
 		}
 	}
