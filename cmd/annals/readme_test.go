@@ -115,19 +115,22 @@ func shellWords(line string, env func(string) (string, bool)) ([]string, error) 
 // readmeExpect lists, for README commands containing a key, what their
 // output must contain.
 var readmeExpect = map[string][]string{
-	"localhost:50051 list":                               {"annals.v1.ArchiveService", "annals.v1.ExportService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"},
-	"describe annals.v1.ArchiveService":                  {"GetEvent returns one event", "ListEvents returns events ordered by date"},
-	"Health/Check":                                       {"SERVING"},
-	`"events/soviet-japanese-neutrality-pact"}`:          {`"year": 1941`, `"places/moscow"`, "日ソ中立条約", "PARTICIPANT_ROLE_SIGNATORY"},
-	`"month": 4, "day": 13}`:                             {"events/soviet-japanese-neutrality-pact"},
-	`"actor": "actors/vyacheslav-molotov"`:               {"events/soviet-japanese-neutrality-pact"},
-	`"query": "neutrality"`:                              {"events/soviet-japanese-neutrality-pact"},
-	`GetActor`:                                           {`"Q132899"`},
-	`GetPlace`:                                           {`"Q649"`},
+	"localhost:50051 list":                      {"annals.v1.ArchiveService", "annals.v1.ExportService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"},
+	"describe annals.v1.ArchiveService":         {"GetEvent returns one event", "ListEvents returns events ordered by date"},
+	"Health/Check":                              {"SERVING"},
+	`"events/soviet-japanese-neutrality-pact"}`: {`"year": 1941`, `"places/moscow"`, "日ソ中立条約", "PARTICIPANT_ROLE_SIGNATORY"},
+	`"month": 4, "day": 13}`:                    {"events/soviet-japanese-neutrality-pact"},
+	`"actor": "actors/vyacheslav-molotov"`:      {"events/soviet-japanese-neutrality-pact"},
+	`"query": "neutrality"`:                     {"events/soviet-japanese-neutrality-pact"},
+	`"end_date": {"year": 1945}}`: {"events/battles-of-khalkhin-gol", "events/soviet-japanese-neutrality-pact", "events/operation-barbarossa",
+		"events/soviet-denunciation-of-the-neutrality-pact", "events/soviet-declaration-of-war-on-japan", "events/soviet-japanese-war", "events/surrender-of-japan"},
+	`"month": 4}, "page_size": 3}`: {"events/soviet-japanese-neutrality-pact", "nextPageToken"},
+	`GetActor`:                     {`"Q132899"`},
+	`GetPlace`:                     {`"Q649"`},
 	`"filename": "harbour.txt", "text": "June 2, 1802\n`: {`"events/alder-bexley-harbour-charter"`, "CHANGE_KIND_CREATED"},
-	`"query": "harbour"`:                                 {"events/alder-bexley-harbour-charter"},
-	`"filename": "feb.txt"`:                              {"line 1", "February 30, 1941"},
-	`"text": "June 2, 1802"}`:                            {"Bearer"},
+	`"query": "harbour"`:      {"events/alder-bexley-harbour-charter"},
+	`"filename": "feb.txt"`:   {"line 1", "February 30, 1941"},
+	`"text": "June 2, 1802"}`: {"Bearer"},
 }
 
 // readmeImportToken is the import token the README's examples run with, as
