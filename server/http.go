@@ -38,6 +38,10 @@ type HTTPConfig struct {
 	MaxConcurrentExports int
 	// Metrics, when not nil, counts the HTTP requests and is served at /metrics.
 	Metrics *Metrics
+	// API, when not nil, is mounted at /annals.v1.ArchiveService/ and
+	// /annals.v1.ExportService/: the gRPC services for browsers and other
+	// HTTP clients (Server.BrowserHandler: Connect, gRPC-Web).
+	API http.Handler
 }
 
 // RequestIDHTTPHeader is the HTTP header of the request id: read from the
@@ -83,6 +87,8 @@ type httpHandler struct {
 //	GET /{…}/{id}.ttl, /{…}/{id}.nt                 one resource in the named format
 //	GET /healthz, /readyz                           liveness and readiness
 //	GET /metrics                                    Prometheus metrics (when HTTPConfig.Metrics is set)
+//	/annals.v1.ArchiveService/…, /annals.v1.ExportService/…
+//	                                                the RPCs over Connect and gRPC-Web (when HTTPConfig.API is set)
 //
 // Resource answers carry ETag and Last-Modified and honour conditional
 // requests; what cannot be produced in an acceptable format gets 406.
@@ -112,6 +118,11 @@ func NewHTTPHandler(cfg HTTPConfig) (http.Handler, error) {
 	}
 	if cfg.Metrics != nil {
 		h.handle("GET /metrics", cfg.Metrics.Handler().ServeHTTP)
+	}
+	if cfg.API != nil {
+		for _, name := range BrowserServices {
+			h.handle("/"+name+"/", h.api)
+		}
 	}
 	return h, nil
 }

@@ -110,7 +110,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	var httpSrv *http.Server
 	var httpLis net.Listener
 	if c.httpAddr != "" {
-		h, err := server.NewHTTPHandler(server.HTTPConfig{Logger: log, Store: archive, Exporter: x, Ready: ready.Load, Metrics: metrics})
+		// The RPCs for browsers: Connect and gRPC-Web on the HTTP port,
+		// through the gRPC server and its interceptors.
+		api, err := srv.BrowserHandler()
+		if err != nil {
+			return err
+		}
+		h, err := server.NewHTTPHandler(server.HTTPConfig{Logger: log, Store: archive, Exporter: x, Ready: ready.Load, Metrics: metrics, API: api})
 		if err != nil {
 			return err
 		}
