@@ -216,7 +216,9 @@ func TestListEventsStoreFilter(t *testing.T) {
 // era and calendar; one with a precision keeps it.
 func TestListEventsInferredPrecision(t *testing.T) {
 	e := newEnv(t, Config{})
-	hd := func(y, m, d int32) *annalsv1.HistoricalDate { return &annalsv1.HistoricalDate{Year: y, Month: m, Day: d} }
+	hd := func(y, m, d int32) *annalsv1.HistoricalDate {
+		return &annalsv1.HistoricalDate{Year: y, Month: m, Day: d}
+	}
 	tests := []struct {
 		name     string
 		start    *annalsv1.HistoricalDate

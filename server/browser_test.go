@@ -603,8 +603,8 @@ func TestBadInputSweepBrowserHTTP(t *testing.T) {
 			{"JSON nested 10000 deep", "POST", good, "application/json", strings.Repeat(`{"a":`, tenThousand), nil, bad},
 			{"JSON of 10000 unknown fields", "POST", good, "application/json", "{" + strings.Repeat(`"x":1,`, tenThousand) + `"y":1}`, nil, bad}, // and no name
 			{"JSON of 10000 unknown fields and a name", "POST", good, "application/json", "{" + strings.Repeat(`"x":1,`, tenThousand) + body[1:], nil, ok},
-			{"empty body: the empty message", "POST", good, "application/json", "", nil, bad},  // no name
-			{"chunked empty body", "POST", good, "application/json", "chunked", nil, bad}, // no name
+			{"empty body: the empty message", "POST", good, "application/json", "", nil, bad}, // no name
+			{"chunked empty body", "POST", good, "application/json", "chunked", nil, bad},     // no name
 			{"broken protobuf", "POST", good, "application/proto", "\x0a\x20a", nil, bad},
 			{"text/plain", "POST", good, "text/plain", body, nil, notFound},
 			{"unknown application type", "POST", good, "application/xml", body, nil, notFound},
