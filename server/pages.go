@@ -50,7 +50,7 @@ type readOnly struct{ store.Reader }
 func (readOnly) Put(context.Context, *store.Batch) ([]store.Change, error) {
 	return nil, store.ErrReadOnly
 }
-func (readOnly) Meta(context.Context, string) (string, error) { return "", store.ErrReadOnly }
+func (readOnly) Meta(context.Context, string) (string, error)  { return "", store.ErrReadOnly }
 func (readOnly) SetMeta(context.Context, string, string) error { return store.ErrReadOnly }
 func (readOnly) Close() error                                  { return nil }
 
