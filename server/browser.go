@@ -7,9 +7,12 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"connectrpc.com/connect"
+	connectcors "connectrpc.com/cors"
 	"connectrpc.com/vanguard"
+	"github.com/rs/cors"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -34,7 +37,8 @@ var BrowserServices = []string{
 // validation and the same message-size limits as on the gRPC port, and its
 // status, with its details, is turned back into the caller's protocol.
 //
-// Mount it at "/annals.v1.ArchiveService/" and "/annals.v1.ExportService/"
+// Web apps of any origin may call it (CORS; see browserCORS). Mount it at
+// "/annals.v1.ArchiveService/" and "/annals.v1.ExportService/"
 // (HTTPConfig.API does). Call it after every service is registered.
 func (s *Server) BrowserHandler() (http.Handler, error) {
 	info := s.grpc.GetServiceInfo()
@@ -46,7 +50,7 @@ func (s *Server) BrowserHandler() (http.Handler, error) {
 		services = append(services, vanguard.NewService(name, s.grpc))
 	}
 	limit := int64(max(s.maxRecv, s.maxSend))
-	return vanguard.NewTranscoder(services,
+	t, err := vanguard.NewTranscoder(services,
 		vanguard.WithCodec(newJSONCodec),
 		vanguard.WithCompression(vanguard.CompressionGzip,
 			func() connect.Compressor { return gzip.NewWriter(io.Discard) },
@@ -65,7 +69,25 @@ func (s *Server) BrowserHandler() (http.Handler, error) {
 			// (ResourceExhausted past MaxRecvMsgBytes).
 			vanguard.WithMaxMessageBufferBytes(uint32(limit)),
 		))
+	if err != nil {
+		return nil, err
+	}
+	return browserCORS.Handler(t), nil
 }
+
+// browserCORS lets web apps of any origin call the API (CORS): reads are
+// open to all, and ImportDocument needs a bearer token the app must send
+// itself — the browser adds no cookie or other credential of its own, so
+// no origin can act with a visitor's rights. Preflights are cached for two
+// hours. The headers are the ones Connect and gRPC-Web use (connectrpc.com/cors),
+// with Authorization and X-Request-Id.
+var browserCORS = cors.New(cors.Options{
+	AllowedOrigins: []string{"*"},
+	AllowedMethods: connectcors.AllowedMethods(),
+	AllowedHeaders: append(connectcors.AllowedHeaders(), "Authorization", RequestIDHTTPHeader),
+	ExposedHeaders: append(connectcors.ExposedHeaders(), RequestIDHTTPHeader),
+	MaxAge:         int((2 * time.Hour).Seconds()),
+})
 
 // api serves an RPC of HTTPConfig.API. The gRPC side logs the call under
 // the request's id (the interceptors read it from the x-request-id

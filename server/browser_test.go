@@ -682,3 +682,48 @@ func TestBadInputSweepBrowserHTTP(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserCORS: a web app of another origin may call the API — the
+// preflight allows the methods and headers Connect, gRPC-Web and imports
+// use, and answers expose the gRPC status and request id — and no
+// credentials are allowed. (Browsers send the preflight's header list sorted.)
+func TestBrowserCORS(t *testing.T) {
+	e := newBrowserEnv(t, Config{ImportToken: testToken})
+	do := func(method string, header ...string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, e.http.URL+annalsv1.ArchiveService_GetEvent_FullMethodName, strings.NewReader(`{"name": "`+pact+`"}`))
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := e.http.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	pre := do("OPTIONS", "Origin", "https://app.example", "Access-Control-Request-Method", "POST",
+		"Access-Control-Request-Headers", "authorization,connect-protocol-version,connect-timeout-ms,content-type,x-grpc-web,x-user-agent")
+	if pre.StatusCode != http.StatusNoContent || pre.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("preflight: %d, Allow-Origin %q", pre.StatusCode, pre.Header.Get("Access-Control-Allow-Origin"))
+	}
+	allowed := strings.ToLower(pre.Header.Get("Access-Control-Allow-Headers"))
+	for _, h := range []string{"content-type", "connect-protocol-version", "authorization", "x-grpc-web"} {
+		if !strings.Contains(allowed, h) {
+			t.Errorf("preflight does not allow %s: %q", h, allowed)
+		}
+	}
+	if pre.Header.Get("Access-Control-Allow-Credentials") != "" {
+		t.Error("credentials allowed")
+	}
+	got := do("POST", "Origin", "https://app.example", "Content-Type", "application/json")
+	if got.StatusCode != http.StatusOK || got.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("call: %d, Allow-Origin %q", got.StatusCode, got.Header.Get("Access-Control-Allow-Origin"))
+	}
+	exposed := strings.ToLower(got.Header.Get("Access-Control-Expose-Headers"))
+	for _, h := range []string{"grpc-status", "grpc-message", "x-request-id"} {
+		if !strings.Contains(exposed, h) {
+			t.Errorf("%s is not exposed: %q", h, exposed)
+		}
+	}
+}

@@ -4,12 +4,13 @@
 // labels in the reader's language, the print layout, an accessibility check
 // (axe-core) of every kind of page, a screenshot of each, and the generated
 // client (gen/es) calling the API over Connect and gRPC-Web from a page
-// served by Annals.
+// served by Annals, and from a web app of another origin (CORS).
 //
 //   ANNALS_HTTP=http://127.0.0.1:8080 CHROMIUM=/usr/bin/chromium \
 //   ANNALS_ARTIFACTS=.cache/e2e node web/e2e/browser.mjs
 import assert from "node:assert/strict";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -178,6 +179,60 @@ async function run() {
     assert.equal(got.connect.notFound.code, 5, "NotFound");
     assert.deepEqual(got.connect.notFound.details, ["google.rpc.ErrorInfo", "google.rpc.ResourceInfo"]);
   });
+  await check("a web app of another origin calls the API (CORS), over Connect and gRPC-Web", async () => {
+    // A web app's own site, as a developer runs one: a server on another
+    // port of this machine (another origin) serving a page and the client's
+    // modules. The page calls Annals cross-origin, preflights and all.
+    const map = await importMap();
+    const app = createServer(async (req, res) => {
+      const url = new URL(req.url, "http://app");
+      if (url.pathname === "/") {
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+        res.end(`<!doctype html><html lang="en"><title>app</title><script type="importmap">${JSON.stringify(map)}</script><h1>app</h1></html>`);
+        return;
+      }
+      const file = moduleFile(url.pathname);
+      if (!file) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { "content-type": "text/javascript" });
+      res.end(await readFile(file));
+    });
+    await new Promise((resolve) => app.listen(0, "127.0.0.1", resolve));
+    const origin = `http://127.0.0.1:${app.address().port}`;
+    try {
+      const q = await ctx.newPage();
+      await q.goto(`${origin}/`);
+      const got = await q.evaluate(async (api) => {
+        const { createClient } = await import("@connectrpc/connect");
+        const { createConnectTransport, createGrpcWebTransport } = await import("@connectrpc/connect-web");
+        const { ArchiveService } = await import("/__e2e__/gen/es/annals/v1/archive_service_pb.js");
+        const out = [];
+        for (const transport of [createConnectTransport({ baseUrl: api }), createGrpcWebTransport({ baseUrl: api })]) {
+          const client = createClient(ArchiveService, transport);
+          const { events } = await client.listEvents({ query: "日ソ中立条約" });
+          let code;
+          try {
+            await client.importDocument({ text: "1941\n", validateOnly: true }, { headers: { authorization: "Bearer wrong" } });
+          } catch (err) {
+            code = err.code;
+          }
+          out.push({ origin: location.origin, events: events.map((e) => e.name), importCode: code });
+        }
+        return out;
+      }, base);
+      for (const r of got) {
+        assert.equal(r.origin, origin);
+        assert.notEqual(r.origin, new URL(base).origin);
+        assert.deepEqual(r.events, ["events/soviet-japanese-neutrality-pact"]);
+        assert.equal(r.importCode, 16, "Unauthenticated");
+      }
+      await q.close();
+    } finally {
+      app.close();
+    }
+  });
   await ctx.close();
   console.log(`notes from axe (moderate and minor too):\n  ${report.join("\n  ") || "none"}`);
 }
@@ -187,14 +242,23 @@ async function run() {
 // checkout (gen/es, node_modules) so that the page and the API share an origin.
 async function serveModules(page) {
   await page.route(`${base}/__e2e__/**`, async (route) => {
-    const rel = decodeURIComponent(new URL(route.request().url()).pathname.slice("/__e2e__/".length));
-    const file = path.resolve(root, rel);
-    const allowed = [path.join(root, "gen", "es") + path.sep, path.join(root, "node_modules") + path.sep];
-    if (!allowed.some((dir) => file.startsWith(dir)) || !file.endsWith(".js")) {
+    const file = moduleFile(new URL(route.request().url()).pathname);
+    if (!file) {
       return route.fulfill({ status: 404, body: "not a module of the test" });
     }
     return route.fulfill({ status: 200, contentType: "text/javascript", body: await readFile(file) });
   });
+}
+
+// moduleFile is the file of this checkout a /__e2e__/ path names, if it is
+// a module of gen/es or node_modules.
+function moduleFile(pathname) {
+  if (!pathname.startsWith("/__e2e__/")) {
+    return "";
+  }
+  const file = path.resolve(root, decodeURIComponent(pathname.slice("/__e2e__/".length)));
+  const allowed = [path.join(root, "gen", "es") + path.sep, path.join(root, "node_modules") + path.sep];
+  return allowed.some((dir) => file.startsWith(dir)) && file.endsWith(".js") ? file : "";
 }
 
 // importMap maps the npm packages the client imports to their ES modules.
