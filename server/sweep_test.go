@@ -613,6 +613,9 @@ func TestBadInputSweepHTTP(t *testing.T) {
 			{"semicolon", "GET", "/" + col + "/x;y", nil, bad},
 			{"unknown", "GET", "/" + col + "/no-such-record", nil, notFound},
 			{"unknown in Turtle", "GET", "/" + col + "/no-such-record.ttl", nil, notFound},
+			{"unknown as HTML", "GET", "/" + col + "/no-such-record.html", nil, notFound},
+			{"HTML of an upper-case id", "GET", "/" + col + "/Not-A-Slug.html", nil, bad},
+			{"HTML and Turtle", "GET", "/" + col + "/x.html.ttl", nil, bad},
 		}
 	}
 	// pageExtra are odd query strings for a browsable page whose full-text

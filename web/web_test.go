@@ -234,6 +234,8 @@ func TestPageContents(t *testing.T) {
 			[]string{`/events/soviet-japanese-neutrality-pact.html`}, nil},
 		{"search in Japanese", "/search?query=%E6%97%A5%E3%82%BD%E4%B8%AD%E7%AB%8B%E6%9D%A1%E7%B4%84", nil,
 			[]string{`/events/soviet-japanese-neutrality-pact.html`}, nil},
+		{"a stale page token on an actor's page is told, not failed", "/actors/vyacheslav-molotov.html?page_token=abc", nil,
+			[]string{`<p class="problem">`, "page_token", `<a href="/actors/vyacheslav-molotov.html">First page</a>`}, nil},
 		{"list paging is bookmarkable", "/events?page_size=2", nil, []string{`href="/events?page_size=2&amp;page_token=`}, nil},
 		{"HTML in a query is text", "/search?query=%3Cscript%3Ex%3C%2Fscript%3E", nil, []string{`&lt;script&gt;x&lt;/script&gt;`}, []string{`<script>x`}},
 		{"a hostile Host does not reach the commands", "/", []string{"Host", "x$(reboot)'y:8080"}, []string{"grpcurl -plaintext"}, []string{"reboot"}},
