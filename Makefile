@@ -21,13 +21,13 @@ build:
 tools:
 	./scripts/install-tools
 
-## generate: regenerate gen/ from proto/ with buf and the pinned local plugins
+## generate: regenerate gen/ (Go, and the JavaScript client in gen/es/) from proto/ with buf and the pinned local plugins
 generate:
 	$(BUF) format -w
 	$(BUF) generate
 	$(BUF) build -o server/descriptors.binpb
 
-## check-generated: fail when gen/ (or the descriptor set reflection serves) is stale or proto/ is not formatted
+## check-generated: fail when gen/ (Go or gen/es/) or the descriptor set reflection serves is stale, or proto/ is not formatted
 check-generated:
 	$(BUF) format -d --exit-code
 	@tmp=$$(mktemp -d) && $(BUF) generate -o "$$tmp" && diff -r gen "$$tmp/gen" || { echo "gen/ is stale: run make generate" >&2; exit 1; }

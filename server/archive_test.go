@@ -211,6 +211,47 @@ func TestListEventsStoreFilter(t *testing.T) {
 	}
 }
 
+// TestListEventsInferredPrecision: a date bound without precision takes
+// the precision of its most specific field (year, month, day), in either
+// era and calendar; one with a precision keeps it.
+func TestListEventsInferredPrecision(t *testing.T) {
+	e := newEnv(t, Config{})
+	hd := func(y, m, d int32) *annalsv1.HistoricalDate {
+		return &annalsv1.HistoricalDate{Year: y, Month: m, Day: d}
+	}
+	tests := []struct {
+		name     string
+		start    *annalsv1.HistoricalDate
+		end      *annalsv1.HistoricalDate
+		from, to int64
+	}{
+		{"year", hd(1939, 0, 0), hd(1945, 0, 0), 19390101, 19451231},
+		{"year and month", hd(1941, 4, 0), hd(1941, 4, 0), 19410401, 19410430},
+		{"February of a leap year", hd(1940, 2, 0), hd(1940, 2, 0), 19400201, 19400229},
+		{"day", hd(1941, 4, 13), hd(1941, 4, 13), 19410413, 19410413},
+		{"BCE year (44 BCE is astronomical -43)", hd(-44, 0, 0), hd(-44, 0, 0), -430000 + 101, -430000 + 1231},
+		{"BCE day", hd(-44, 3, 15), hd(-44, 3, 15), -430000 + 315, -430000 + 315},
+		{"1 BCE to 1 CE", hd(-1, 0, 0), hd(1, 0, 0), 101, 11231},
+		{"Julian day, converted", &annalsv1.HistoricalDate{Year: 1582, Month: 10, Day: 5, Calendar: annalsv1.Calendar_CALENDAR_JULIAN}, nil, 15821015, 0},
+		{"explicit precision kept", &annalsv1.HistoricalDate{Year: 1941, Precision: annalsv1.DatePrecision_DATE_PRECISION_DECADE}, nil, 19400101, 0},
+		{"only an end", nil, hd(1945, 0, 0), 0, 19451231},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := e.client.ListEvents(t.Context(), &annalsv1.ListEventsRequest{StartDate: tt.start, EndDate: tt.end}); err != nil {
+				t.Fatal(err)
+			}
+			e.store.mu.Lock()
+			got := e.store.lastEventFilter
+			e.store.mu.Unlock()
+			want := store.EventFilter{From: tt.from, HasFrom: tt.start != nil, To: tt.to, HasTo: tt.end != nil}
+			if got != want {
+				t.Errorf("store filter = %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
 func testListActorsAndPlaces(t *testing.T, e *env) {
 	ctx := t.Context()
 	actorTests := []struct {
@@ -491,10 +532,10 @@ func testInvalidRequests(t *testing.T, e *env) {
 				Precision: annalsv1.DatePrecision_DATE_PRECISION_YEAR}})
 			return err
 		}, invalid("year 0", "end_date.year")},
-		{"end date without precision", func() error {
-			_, err := e.client.ListEvents(ctx, &annalsv1.ListEventsRequest{EndDate: &annalsv1.HistoricalDate{Year: 1945}})
+		{"end date without precision: a day without a month", func() error {
+			_, err := e.client.ListEvents(ctx, &annalsv1.ListEventsRequest{EndDate: &annalsv1.HistoricalDate{Year: 1945, Day: 3}})
 			return err
-		}, invalid("precision", "end_date.precision")},
+		}, invalid("month 0", "end_date.month")},
 		{"start after end", func() error {
 			_, err := e.client.ListEvents(ctx, &annalsv1.ListEventsRequest{StartDate: year(1945), EndDate: year(1939)})
 			return err

@@ -5,21 +5,20 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
-	"embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/annals-project/annals/exporter"
-	"github.com/annals-project/annals/histdate"
 	"github.com/annals-project/annals/resource"
 	"github.com/annals-project/annals/store"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -38,6 +37,15 @@ type HTTPConfig struct {
 	MaxConcurrentExports int
 	// Metrics, when not nil, counts the HTTP requests and is served at /metrics.
 	Metrics *Metrics
+	// Pages, when not nil, renders the HTML: the browsable pages (home,
+	// search, timeline, lists: Pages.Routes) and the resource pages, offered
+	// beside the RDF by content negotiation and at /{collection}/{id}.html.
+	// Without it the HTTP side serves no HTML.
+	Pages Pages
+	// API, when not nil, is mounted at /annals.v1.ArchiveService/ and
+	// /annals.v1.ExportService/: the gRPC services for browsers and other
+	// HTTP clients (Server.BrowserHandler: Connect, gRPC-Web).
+	API http.Handler
 }
 
 // RequestIDHTTPHeader is the HTTP header of the request id: read from the
@@ -52,19 +60,10 @@ const (
 	mediaHTML     = "text/html"
 )
 
-var resourceOffers = []string{mediaTurtle, mediaNTriples, mediaHTML}
-
-//go:embed templates/*.html
-var templateFS embed.FS
-
-var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
-	"date": histdate.String,
-	// enum writes an enum value for people: PARTICIPANT_ROLE_SIGNATORY -> "signatory".
-	"enum": func(s fmt.Stringer) string {
-		parts := strings.SplitN(s.String(), "_", 3)
-		return strings.ToLower(strings.ReplaceAll(parts[len(parts)-1], "_", " "))
-	},
-}).ParseFS(templateFS, "templates/*.html"))
+var (
+	resourceOffers    = []string{mediaTurtle, mediaNTriples, mediaHTML}
+	resourceOffersRDF = []string{mediaTurtle, mediaNTriples} // without Pages
+)
 
 // httpHandler serves the archive's linked data over HTTP.
 type httpHandler struct {
@@ -80,9 +79,12 @@ type httpHandler struct {
 //	GET /dataset.ttl, /dataset.nt, /dataset.nt.gz   the whole archive (streamed)
 //	GET /dataset, /.well-known/void                 the VoID/DCAT description of the dataset
 //	GET /{events,actors,places,sources}/{id}        one resource: Turtle, N-Triples or HTML by Accept
-//	GET /{…}/{id}.ttl, /{…}/{id}.nt                 one resource in the named format
+//	GET /{…}/{id}.ttl, /{…}/{id}.nt, /{…}/{id}.html one resource in the named format (HTML with Pages)
+//	GET /, /search, /timeline, …                    the browsable pages (HTTPConfig.Pages.Routes)
 //	GET /healthz, /readyz                           liveness and readiness
 //	GET /metrics                                    Prometheus metrics (when HTTPConfig.Metrics is set)
+//	/annals.v1.ArchiveService/…, /annals.v1.ExportService/…
+//	                                                the RPCs over Connect and gRPC-Web (when HTTPConfig.API is set)
 //
 // Resource answers carry ETag and Last-Modified and honour conditional
 // requests; what cannot be produced in an acceptable format gets 406.
@@ -99,7 +101,6 @@ func NewHTTPHandler(cfg HTTPConfig) (http.Handler, error) {
 		n = DefaultMaxConcurrentExports
 	}
 	h.limit = make(chan struct{}, n)
-	h.handle("GET /{$}", h.index)
 	h.handle("GET /healthz", func(w http.ResponseWriter, r *http.Request) { plain(w, http.StatusOK, "ok") })
 	h.handle("GET /readyz", h.readyz)
 	h.handle("GET /dataset.ttl", h.dump(exporter.Turtle, false))
@@ -112,6 +113,22 @@ func NewHTTPHandler(cfg HTTPConfig) (http.Handler, error) {
 	}
 	if cfg.Metrics != nil {
 		h.handle("GET /metrics", cfg.Metrics.Handler().ServeHTTP)
+	}
+	if cfg.Pages != nil {
+		routes := cfg.Pages.Routes()
+		patterns := make([]string, 0, len(routes))
+		for p := range routes {
+			patterns = append(patterns, p)
+		}
+		slices.Sort(patterns) // registered, and so listed, in a stable order
+		for _, p := range patterns {
+			h.handle(p, routes[p])
+		}
+	}
+	if cfg.API != nil {
+		for _, name := range BrowserServices {
+			h.handle("/"+name+"/", h.api)
+		}
 	}
 	return h, nil
 }
@@ -346,15 +363,22 @@ func (h *httpHandler) description(w http.ResponseWriter, r *http.Request) {
 func (h *httpHandler) resource(k resource.Kind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
+		offers := resourceOffersRDF
+		if h.cfg.Pages != nil {
+			offers = resourceOffers
+		}
 		var media string
 		switch {
 		case strings.HasSuffix(id, ".ttl"):
 			id, media = strings.TrimSuffix(id, ".ttl"), mediaTurtle
 		case strings.HasSuffix(id, ".nt"):
 			id, media = strings.TrimSuffix(id, ".nt"), mediaNTriples
+		case strings.HasSuffix(id, ".html") && h.cfg.Pages != nil:
+			id, media = strings.TrimSuffix(id, ".html"), mediaHTML
+			w.Header().Set("Vary", "Accept-Language")
 		default:
-			w.Header().Set("Vary", "Accept")
-			media = Negotiate(r.Header.Get("Accept"), resourceOffers)
+			w.Header().Set("Vary", "Accept, Accept-Language")
+			media = Negotiate(r.Header.Get("Accept"), offers)
 		}
 		if err := resource.CheckID(id); err != nil {
 			plain(w, http.StatusBadRequest, nameProblem(err))
@@ -362,7 +386,7 @@ func (h *httpHandler) resource(k resource.Kind) http.HandlerFunc {
 		}
 		name := resource.Name(k, id)
 		if media == "" {
-			plain(w, http.StatusNotAcceptable, "this resource is available as text/turtle, application/n-triples or text/html")
+			plain(w, http.StatusNotAcceptable, "this resource is available as "+strings.Join(offers, ", "))
 			return
 		}
 		rec, mod, err := h.get(r.Context(), name)
@@ -374,7 +398,7 @@ func (h *httpHandler) resource(k resource.Kind) http.HandlerFunc {
 		ctype := ""
 		if media == mediaHTML {
 			ctype = "text/html; charset=utf-8"
-			if err := h.page(&buf, k, name, rec); err != nil {
+			if err := h.cfg.Pages.Resource(&buf, r, name, rec.(proto.Message)); err != nil {
 				h.fail(w, r, name, err)
 				return
 			}
@@ -408,35 +432,4 @@ func (h *httpHandler) get(ctx context.Context, name string) (any, time.Time, err
 		ts = r.GetUpdateTime().AsTime()
 	}
 	return rec, ts, nil
-}
-
-// pageData is what the HTML templates get.
-type pageData struct {
-	Kind     string
-	Name     string
-	IRI      string
-	Base     string
-	Record   any
-	Wikidata string
-}
-
-func (h *httpHandler) page(w io.Writer, k resource.Kind, name string, rec any) error {
-	d := pageData{Kind: string(k), Name: name, IRI: h.cfg.Exporter.IRI(name), Base: h.cfg.Exporter.Base(), Record: rec}
-	if r, ok := rec.(interface{ GetWikidataId() string }); ok && r.GetWikidataId() != "" {
-		d.Wikidata = "http://www.wikidata.org/entity/" + r.GetWikidataId()
-	}
-	return pageTemplates.ExecuteTemplate(w, string(k)+".html", d)
-}
-
-func (h *httpHandler) index(w http.ResponseWriter, r *http.Request) {
-	st, err := h.cfg.Store.Stats(r.Context())
-	if err != nil {
-		h.fail(w, r, "index", err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = pageTemplates.ExecuteTemplate(w, "index.html", struct {
-		Stats store.Stats
-		Base  string
-	}{st, h.cfg.Exporter.Base()})
 }

@@ -16,7 +16,8 @@ func newHTTP(t *testing.T, ready bool) http.Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewHTTPHandler(HTTPConfig{Store: newFakeStore(), Exporter: x, Ready: func() bool { return ready }})
+	st := newFakeStore()
+	h, err := NewHTTPHandler(HTTPConfig{Store: st, Exporter: x, Ready: func() bool { return ready }, Pages: testPages(t, st)})
 	if err != nil {
 		t.Fatal(err)
 	}

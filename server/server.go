@@ -105,6 +105,8 @@ type Server struct {
 	log     *slog.Logger
 	archive *archiveService
 
+	maxRecv, maxSend int // message-size limits, for BrowserHandler
+
 	mu       sync.Mutex
 	services []string // names whose health follows SetServing
 	serving  bool
@@ -184,6 +186,8 @@ func New(cfg Config) (*Server, error) {
 		grpc:     grpc.NewServer(opts...),
 		health:   health.NewServer(),
 		log:      log,
+		maxRecv:  recv,
+		maxSend:  send,
 	}
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	healthpb.RegisterHealthServer(s.grpc, s.health)

@@ -181,7 +181,7 @@ func validateListEvents(req *annalsv1.ListEventsRequest) (store.EventFilter, sto
 	}
 
 	startOK, endOK := true, true
-	if d := req.GetStartDate(); d != nil {
+	if d := inferPrecision(req.GetStartDate()); d != nil {
 		if fe := histdate.Validate(d); fe != nil {
 			c.add("start_date."+fe.Field, "%s", fe.Reason)
 			startOK = false
@@ -190,7 +190,7 @@ func validateListEvents(req *annalsv1.ListEventsRequest) (store.EventFilter, sto
 			f.From, f.HasFrom = int64(lo), true
 		}
 	}
-	if d := req.GetEndDate(); d != nil {
+	if d := inferPrecision(req.GetEndDate()); d != nil {
 		if fe := histdate.Validate(d); fe != nil {
 			c.add("end_date."+fe.Field, "%s", fe.Reason)
 			endOK = false
@@ -201,7 +201,7 @@ func validateListEvents(req *annalsv1.ListEventsRequest) (store.EventFilter, sto
 	}
 	if startOK && endOK && f.HasFrom && f.HasTo && f.From > f.To {
 		c.add("end_date", "end_date %s is before start_date %s",
-			histdate.String(req.GetEndDate()), histdate.String(req.GetStartDate()))
+			histdate.String(inferPrecision(req.GetEndDate())), histdate.String(inferPrecision(req.GetStartDate())))
 	}
 
 	c.name("actor", req.GetActor(), resource.Actors, false)
@@ -211,6 +211,27 @@ func validateListEvents(req *annalsv1.ListEventsRequest) (store.EventFilter, sto
 
 	cursor, fp := c.pageTokenOf(req)
 	return f, store.Page{Limit: limit, After: cursor}, fp, c.err()
+}
+
+// inferPrecision returns d, or when d has no precision a copy of d with the
+// precision of its most specific field: a day makes it a date known to the
+// day, a month (without a day) to the month, a year alone to the year. So
+// {"year": 1939} as a filter bound means the whole of 1939. A day without a
+// month gets day precision, which validation then refuses for the month.
+func inferPrecision(d *annalsv1.HistoricalDate) *annalsv1.HistoricalDate {
+	if d == nil || d.GetPrecision() != annalsv1.DatePrecision_DATE_PRECISION_UNSPECIFIED {
+		return d
+	}
+	d = proto.CloneOf(d)
+	switch {
+	case d.GetDay() != 0:
+		d.Precision = annalsv1.DatePrecision_DATE_PRECISION_DAY
+	case d.GetMonth() != 0:
+		d.Precision = annalsv1.DatePrecision_DATE_PRECISION_MONTH
+	default:
+		d.Precision = annalsv1.DatePrecision_DATE_PRECISION_YEAR
+	}
+	return d
 }
 
 // validateListActors checks a ListActors request.

@@ -72,6 +72,14 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return applyEnv(fs)
 }
 
+// flagSet reports whether the flag name was given, on the command line or
+// through its environment twin (parseFlags sets twins with fs.Set).
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
 var argsHint = map[string]string{"ingest": " FILE..."}
 
 // effective returns the flags' values as slog attributes, for logging the

@@ -38,7 +38,14 @@ func ingestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *output != "text" && *output != "json" {
 		return fmt.Errorf("--output %q: want text or json", *output)
 	}
-	log, err := newLogger(stderr, c.logLevel)
+	level := c.logLevel
+	if *dryRun && !flagSet(fs, "log-level") {
+		// A dry run's report is the output: the store's and the bundled
+		// dataset's messages (a scratch database created and filled) are
+		// chatter unless --log-level (ANNALS_LOG_LEVEL) asks for them.
+		level = "warn"
+	}
+	log, err := newLogger(stderr, level)
 	if err != nil {
 		return err
 	}

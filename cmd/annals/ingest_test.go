@@ -624,3 +624,48 @@ func TestIngestDryRunSeesTheDatabase(t *testing.T) {
 		t.Error("the dry run changed the database")
 	}
 }
+
+// TestIngestDryRunQuiet: a dry run prints its report and no store chatter
+// (the scratch database being created and filled) on stderr, unless
+// --log-level or ANNALS_LOG_LEVEL asks for it.
+func TestIngestDryRunQuiet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	doc := filepath.Join("testdata", "ingest", "harbour.txt")
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		env     []string
+		chatter bool
+	}{
+		{name: "no database", args: []string{"ingest", "--dry-run", doc}},
+		{name: "no database, json", args: []string{"ingest", "--dry-run", "--output", "json", doc}},
+		{name: "asked with the flag", args: []string{"ingest", "--dry-run", "--log-level", "info", doc}, chatter: true},
+		{name: "asked through the environment", args: []string{"ingest", "--dry-run", doc}, env: []string{"ANNALS_LOG_LEVEL=info"}, chatter: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bin, err := buildBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			cmd := exec.Command(bin, append(tc.args, "--db", filepath.Join(dir, "none.db"))...)
+			cmd.Env = append(os.Environ(), tc.env...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("%v\n%s", err, stderr.String())
+			}
+			if !strings.Contains(stdout.String(), "alder-bexley-harbour-charter") {
+				t.Errorf("no report on stdout:\n%s", stdout.String())
+			}
+			if got := strings.Contains(stderr.String(), "bundled dataset loaded"); got != tc.chatter {
+				t.Errorf("store chatter on stderr = %v, want %v:\n%s", got, tc.chatter, stderr.String())
+			}
+			if strings.Contains(stderr.String(), "schema") {
+				t.Errorf("a new scratch database logged a schema upgrade:\n%s", stderr.String())
+			}
+		})
+	}
+}

@@ -115,19 +115,22 @@ func shellWords(line string, env func(string) (string, bool)) ([]string, error) 
 // readmeExpect lists, for README commands containing a key, what their
 // output must contain.
 var readmeExpect = map[string][]string{
-	"localhost:50051 list":                               {"annals.v1.ArchiveService", "annals.v1.ExportService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"},
-	"describe annals.v1.ArchiveService":                  {"GetEvent returns one event", "ListEvents returns events ordered by date"},
-	"Health/Check":                                       {"SERVING"},
-	`"events/soviet-japanese-neutrality-pact"}`:          {`"year": 1941`, `"places/moscow"`, "日ソ中立条約", "PARTICIPANT_ROLE_SIGNATORY"},
-	`"month": 4, "day": 13}`:                             {"events/soviet-japanese-neutrality-pact"},
-	`"actor": "actors/vyacheslav-molotov"`:               {"events/soviet-japanese-neutrality-pact"},
-	`"query": "neutrality"`:                              {"events/soviet-japanese-neutrality-pact"},
-	`GetActor`:                                           {`"Q132899"`},
-	`GetPlace`:                                           {`"Q649"`},
+	"localhost:50051 list":                      {"annals.v1.ArchiveService", "annals.v1.ExportService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"},
+	"describe annals.v1.ArchiveService":         {"GetEvent returns one event", "ListEvents returns events ordered by date"},
+	"Health/Check":                              {"SERVING"},
+	`"events/soviet-japanese-neutrality-pact"}`: {`"year": 1941`, `"places/moscow"`, "日ソ中立条約", "PARTICIPANT_ROLE_SIGNATORY"},
+	`"month": 4, "day": 13}`:                    {"events/soviet-japanese-neutrality-pact"},
+	`"actor": "actors/vyacheslav-molotov"`:      {"events/soviet-japanese-neutrality-pact"},
+	`"query": "neutrality"`:                     {"events/soviet-japanese-neutrality-pact"},
+	`"end_date": {"year": 1945}}`: {"events/battles-of-khalkhin-gol", "events/soviet-japanese-neutrality-pact", "events/operation-barbarossa",
+		"events/soviet-denunciation-of-the-neutrality-pact", "events/soviet-declaration-of-war-on-japan", "events/soviet-japanese-war", "events/surrender-of-japan"},
+	`"month": 4}, "page_size": 3}`: {"events/soviet-japanese-neutrality-pact", "nextPageToken"},
+	`GetActor`:                     {`"Q132899"`},
+	`GetPlace`:                     {`"Q649"`},
 	`"filename": "harbour.txt", "text": "June 2, 1802\n`: {`"events/alder-bexley-harbour-charter"`, "CHANGE_KIND_CREATED"},
-	`"query": "harbour"`:                                 {"events/alder-bexley-harbour-charter"},
-	`"filename": "feb.txt"`:                              {"line 1", "February 30, 1941"},
-	`"text": "June 2, 1802"}`:                            {"Bearer"},
+	`"query": "harbour"`:      {"events/alder-bexley-harbour-charter"},
+	`"filename": "feb.txt"`:   {"line 1", "February 30, 1941"},
+	`"text": "June 2, 1802"}`: {"Bearer"},
 }
 
 // readmeImportToken is the import token the README's examples run with, as
@@ -201,4 +204,143 @@ func TestReadmeGrpcurlExamples(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readmeWeb are the examples of the README's "In the browser" and "From a
+// web app" sections: the curl lines, each with the HTTP status a following
+// "# HTTP NNN" line gives (200 otherwise), and the JavaScript block.
+type readmeWeb struct {
+	curls []readmeCurl
+	js    string
+}
+
+type readmeCurl struct {
+	line   string
+	status string
+}
+
+func readmeWebExamples(t *testing.T) readmeWeb {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ex readmeWeb
+	section, block := "", ""
+	var js strings.Builder
+	for _, raw := range strings.Split(string(b), "\n") {
+		line := strings.TrimSpace(raw)
+		switch {
+		case strings.HasPrefix(line, "## "):
+			section = line
+		case strings.HasPrefix(line, "```"):
+			if block == "" {
+				block = strings.TrimPrefix(line, "```")
+				if block == "" {
+					block = "text"
+				}
+			} else {
+				block = ""
+			}
+		case section != "## In the browser" && section != "## From a web app":
+		case block == "sh" && strings.HasPrefix(line, "curl "):
+			ex.curls = append(ex.curls, readmeCurl{line: line, status: "200"})
+		case block == "sh" && strings.HasPrefix(line, "# HTTP ") && len(ex.curls) > 0:
+			ex.curls[len(ex.curls)-1].status, _, _ = strings.Cut(strings.TrimPrefix(line, "# HTTP "), " ")
+		case block == "js":
+			js.WriteString(raw + "\n")
+		}
+	}
+	ex.js = js.String()
+	return ex
+}
+
+// readmeWebExpect lists, for README curl lines containing a key, what
+// their output must contain.
+var readmeWebExpect = map[string][]string{
+	"/search?query=%E6%97%A5":                         {`href="/events/soviet-japanese-neutrality-pact.html"`},
+	"Accept-Language: ru":                             {`<h1><span lang="ru">Пакт о нейтралитете между СССР и Японией</span></h1>`},
+	"/events?start_date=1939&end_date=1945":           {"Battles of Khalkhin Gol", "Surrender of Japan"},
+	"/timeline/1941":                                  {"Soviet–Japanese Neutrality Pact", `href="/timeline/1940s"`},
+	`"events/soviet-japanese-neutrality-pact"}' http`: {"日ソ中立条約", `"precision":"DATE_PRECISION_DAY"`},
+	`"end_date": {"year": 1945}}' http`:               {"events/battles-of-khalkhin-gol", "events/surrender-of-japan"},
+	`"events/no-such-event"`:                          {`"code":"not_found"`, "google.rpc.ResourceInfo"},
+	`ImportDocument`:                                  {`"code":"unauthenticated"`},
+}
+
+// TestReadmeWebExamples runs the README's curl lines and its JavaScript
+// example against the real binary, so that the sections cannot drift from
+// the server.
+func TestReadmeWebExamples(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	ex := readmeWebExamples(t)
+	if len(ex.curls) < 6 || ex.js == "" {
+		t.Fatalf("found %d curl lines and %d bytes of JavaScript in README.md, want the documented examples", len(ex.curls), len(ex.js))
+	}
+	for key := range readmeWebExpect {
+		if !slices.ContainsFunc(ex.curls, func(c readmeCurl) bool { return strings.Contains(c.line, key) }) {
+			t.Errorf("readmeWebExpect key %q matches no curl line in README.md", key)
+		}
+	}
+	curl, err := exec.LookPath("curl")
+	requireTool(t, err == nil, "curl")
+	d := startServe(t, filepath.Join(t.TempDir(), "annals.db"), "ANNALS_IMPORT_TOKEN="+readmeImportToken)
+	waitServing(t, dial(t, d.grpcAddr))
+	const readmeBase = "http://localhost:8080"
+	for _, c := range ex.curls {
+		t.Run(c.line, func(t *testing.T) {
+			words, err := shellWords(c.line, func(string) (string, bool) { return "", false })
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, w := range words {
+				words[i] = strings.Replace(w, readmeBase, "http://"+d.httpAddr, 1)
+			}
+			// The status goes on a line of its own after the body.
+			args := append(words[1:], "--silent", "--show-error", "--write-out", "\n%{http_code}")
+			out, err := exec.Command(curl, args...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			body, status := string(out), ""
+			if i := strings.LastIndex(body, "\n"); i >= 0 {
+				body, status = body[:i], body[i+1:]
+			}
+			if status != c.status {
+				t.Errorf("HTTP %s, want %s:\n%s", status, c.status, body)
+			}
+			for key, wants := range readmeWebExpect {
+				if !strings.Contains(c.line, key) {
+					continue
+				}
+				for _, w := range wants {
+					if !strings.Contains(body, w) {
+						t.Errorf("output lacks %q:\n%.3000s", w, body)
+					}
+				}
+			}
+		})
+	}
+	t.Run("JavaScript", func(t *testing.T) {
+		node, err := exec.LookPath("node")
+		requireTool(t, err == nil, "node")
+		_, err = os.Stat(filepath.Join(repoRoot, "node_modules", "@connectrpc", "connect-web", "package.json"))
+		requireTool(t, err == nil, "npm package @connectrpc/connect-web")
+		cmd := exec.Command(node, "--input-type=module", "-e", strings.ReplaceAll(ex.js, readmeBase, "http://"+d.httpAddr))
+		cmd.Dir = repoRoot
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		for _, w := range []string{"ja: 日ソ中立条約", "events/battles-of-khalkhin-gol", "events/surrender-of-japan"} {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("output lacks %q:\n%s", w, out)
+			}
+		}
+		if n := strings.Count(string(out), "events/"); n != 7 {
+			t.Errorf("the example lists %d events, want the seven of 1939-1945:\n%s", n, out)
+		}
+	})
 }

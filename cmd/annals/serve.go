@@ -19,6 +19,7 @@ import (
 	"github.com/annals-project/annals/ingest"
 	"github.com/annals-project/annals/server"
 	"github.com/annals-project/annals/store/sqlite"
+	"github.com/annals-project/annals/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
@@ -124,10 +125,31 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	server.RegisterExportService(srv, archive, x, 0)
 	var ready atomic.Bool
+	// The gRPC listener's address, for the commands the pages show; set
+	// once it listens, before any request is served.
+	var grpcAddr atomic.Value
+	grpcAddr.Store(c.grpcAddr)
 	var httpSrv *http.Server
 	var httpLis net.Listener
 	if c.httpAddr != "" {
-		h, err := server.NewHTTPHandler(server.HTTPConfig{Logger: log, Store: archive, Exporter: x, Ready: ready.Load, Metrics: metrics})
+		// The RPCs for browsers: Connect and gRPC-Web on the HTTP port,
+		// through the gRPC server and its interceptors.
+		api, err := srv.BrowserHandler()
+		if err != nil {
+			return err
+		}
+		// The pages for people, reading through the same service.
+		pages, err := web.New(web.Config{
+			Logger:   log,
+			Archive:  server.ReadService(archive, log),
+			Store:    archive,
+			GRPCAddr: func() string { return grpcAddr.Load().(string) },
+			TLS:      tlsCfg != nil,
+		})
+		if err != nil {
+			return err
+		}
+		h, err := server.NewHTTPHandler(server.HTTPConfig{Logger: log, Store: archive, Exporter: x, Ready: ready.Load, Metrics: metrics, API: api, Pages: pages})
 		if err != nil {
 			return err
 		}
@@ -147,6 +169,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen for gRPC: %w", err)
 	}
+	grpcAddr.Store(lis.Addr().String())
 	log.Info("grpc listening", "addr", lis.Addr().String(), "tls", tlsCfg != nil)
 	if c.importToken != "" && tlsCfg == nil {
 		for _, a := range []net.Addr{lis.Addr(), listenerAddr(httpLis)} {

@@ -191,10 +191,13 @@ type ListEventsRequest struct {
 	// (1-31) and is known to the day. Needs month.
 	Day int32 `protobuf:"varint,4,opt,name=day,proto3" json:"day,omitempty"`
 	// Only events that end on or after this date. A date given to the year or
-	// month covers the start of that year or month.
+	// month covers the start of that year or month. Precision may be left out:
+	// it is then that of the most specific field given ({"year": 1939} is the
+	// year 1939, with month the month, with day the day).
 	StartDate *HistoricalDate `protobuf:"bytes,5,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
 	// Only events that begin on or before this date. A date given to the year or
 	// month covers the whole of that year or month, so 1945 includes 2 September 1945.
+	// Precision may be left out, as for start_date.
 	EndDate *HistoricalDate `protobuf:"bytes,6,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
 	// Only events this actor took part in, "actors/{id}".
 	Actor string `protobuf:"bytes,7,opt,name=actor,proto3" json:"actor,omitempty"`

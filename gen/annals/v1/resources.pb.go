@@ -369,7 +369,8 @@ type HistoricalDate struct {
 	Month int32 `protobuf:"varint,2,opt,name=month,proto3" json:"month,omitempty"`
 	// The day of the month, 1-31, or 0 when the precision is coarser than a day.
 	Day int32 `protobuf:"varint,3,opt,name=day,proto3" json:"day,omitempty"`
-	// How much of the date is known. Required.
+	// How much of the date is known. Required in records; a ListEvents date
+	// filter without it takes the precision of its most specific field.
 	Precision DatePrecision `protobuf:"varint,4,opt,name=precision,proto3,enum=annals.v1.DatePrecision" json:"precision,omitempty"`
 	// The calendar the date is written in; unset means Gregorian.
 	Calendar      Calendar `protobuf:"varint,5,opt,name=calendar,proto3,enum=annals.v1.Calendar" json:"calendar,omitempty"`
