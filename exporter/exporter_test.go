@@ -3,9 +3,9 @@ package exporter
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"context"
 	"errors"
 	"flag"
 	"io"

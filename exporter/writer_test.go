@@ -2,10 +2,10 @@ package exporter
 
 import (
 	"bytes"
-	"regexp"
 	"context"
 	"errors"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 
