@@ -5,17 +5,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-
-	"github.com/knakk/rdf"
-
-	"github.com/annals-project/annals/store"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/knakk/rdf"
+
+	"github.com/annals-project/annals/store"
 )
 
 // The independent RDF checkers: rapper (Debian raptor2-utils), Apache Jena's
@@ -446,6 +448,84 @@ func TestUnusualBases(t *testing.T) {
 			if got := rapper(t, file, f); got != n {
 				t.Errorf("%s %v: rapper counts %d, want %d", base, f, got, n)
 			}
+		}
+	}
+}
+
+// TestJSONLDDocumentsMatchTurtle: jsonld.js, expanding each JSON-LD document
+// with the served context and converting it to RDF, gets exactly the
+// triples of the Turtle document: every record's document, the served
+// dataset description and the vocabulary, under the default base and another.
+func TestJSONLDDocumentsMatchTurtle(t *testing.T) {
+	needJSONLD(t)
+	ctx := context.Background()
+	for _, base := range []string{DefaultBase, "https://annals.example.org/data"} {
+		x, err := New(base, WithSPARQLEndpoint("https://sparql.example.org/annals"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := fixtureStore()
+		dir := t.TempDir()
+		turtle := map[string][]byte{}
+		write := func(name string, fn func(w io.Writer, f Format) error) {
+			for _, f := range []Format{Turtle, JSONLD} {
+				var buf bytes.Buffer
+				if err := fn(&buf, f); err != nil {
+					t.Fatalf("%s %v: %v", name, f, err)
+				}
+				file := filepath.Join(dir, name+f.Extension())
+				if f == Turtle {
+					turtle[file] = buf.Bytes()
+				} else if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for i, name := range allNames() {
+			write("record-"+strconv.Itoa(i), func(w io.Writer, f Format) error { return x.Resource(ctx, r, name, w, f) })
+		}
+		s, err := x.Survey(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		write("description", func(w io.Writer, f Format) error { return x.WriteDescription(w, f, s) })
+		write("vocab", func(w io.Writer, f Format) error { return x.Vocabulary(w, f) })
+		var cbuf bytes.Buffer
+		if err := x.Context(&cbuf); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, contextFile), cbuf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var files []string
+		for f := range turtle {
+			files = append(files, strings.TrimSuffix(f, ".ttl")+".jsonld")
+		}
+		slices.Sort(files)
+		cmd := exec.Command("node", append([]string{"../scripts/jsonldcheck.mjs", "--context", x.ContextIRI() + "=" + filepath.Join(dir, contextFile), "--json"}, files...)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil || stderr.Len() > 0 {
+			t.Fatalf("jsonld.js: %v\n%s", err, stderr.String())
+		}
+		sc := bufio.NewScanner(bytes.NewReader(out))
+		sc.Buffer(nil, 64<<20)
+		n := 0
+		for sc.Scan() {
+			var res struct{ File, Nquads string }
+			if err := json.Unmarshal(sc.Bytes(), &res); err != nil {
+				t.Fatal(err)
+			}
+			n++
+			got := decode(t, []byte(res.Nquads), NTriples)
+			want := decode(t, turtle[strings.TrimSuffix(res.File, ".jsonld")+".ttl"], Turtle)
+			if len(want) == 0 || canonical(t, got, nil) != canonical(t, want, nil) {
+				t.Errorf("%s %s: jsonld.js reads %d triples, the Turtle has %d, or they differ", base, filepath.Base(res.File), len(got), len(want))
+			}
+		}
+		if n != len(files) {
+			t.Errorf("jsonld.js answered for %d files of %d", n, len(files))
 		}
 	}
 }

@@ -5,6 +5,9 @@
 //
 // Usage:
 //   node scripts/jsonldcheck.mjs [--context URL=FILE]... FILE
+//   node scripts/jsonldcheck.mjs [--context URL=FILE]... --json FILE...
+//
+// With --json, each FILE gives one line of JSON, {"file": FILE, "nquads": "…"}.
 //
 // A remote @context named by --context is read from FILE instead of the
 // network (Annals refers to the context it serves, {base}/context.jsonld);
@@ -21,9 +24,13 @@ while (args[0] === "--context") {
   contexts.set(url, JSON.parse(readFileSync(file, "utf8")));
   args.splice(0, 2);
 }
-const file = args[0];
-if (!file) {
-  console.error("usage: node scripts/jsonldcheck.mjs [--context URL=FILE]... FILE");
+let json = false;
+if (args[0] === "--json") {
+  json = true;
+  args.shift();
+}
+if (args.length === 0 || (!json && args.length > 1)) {
+  console.error("usage: node scripts/jsonldcheck.mjs [--context URL=FILE]... FILE | --json FILE...");
   process.exit(2);
 }
 
@@ -32,11 +39,13 @@ const documentLoader = async (url) => {
   return { contextUrl: null, documentUrl: url, document: contexts.get(url) };
 };
 
-try {
-  const doc = JSON.parse(readFileSync(file, "utf8"));
-  const nquads = await jsonld.toRDF(doc, { format: "application/n-quads", documentLoader, safe: true });
-  process.stdout.write(nquads);
-} catch (e) {
-  console.error(`jsonldcheck: ${file}: ${e.message ?? e}${e.details ? " " + JSON.stringify(e.details) : ""}`);
-  process.exit(1);
+for (const file of args) {
+  try {
+    const doc = JSON.parse(readFileSync(file, "utf8"));
+    const nquads = await jsonld.toRDF(doc, { format: "application/n-quads", documentLoader, safe: true });
+    process.stdout.write(json ? JSON.stringify({ file, nquads }) + "\n" : nquads);
+  } catch (e) {
+    console.error(`jsonldcheck: ${file}: ${e.message ?? e}${e.details ? " " + JSON.stringify(e.details) : ""}`);
+    process.exit(1);
+  }
 }
