@@ -310,4 +310,3 @@ func (h *httpHandler) fail(w http.ResponseWriter, r *http.Request, name string, 
 		plain(w, http.StatusInternalServerError, "internal error")
 	}
 }
-
