@@ -15,6 +15,7 @@ import (
 	"github.com/annals-project/annals/data"
 	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
 	"github.com/annals-project/annals/ingest"
+	"github.com/annals-project/annals/store"
 	"github.com/annals-project/annals/store/sqlite"
 )
 
@@ -338,5 +339,105 @@ func TestTwoInstallsSameBytes(t *testing.T) {
 		if !bytes.Equal(a, dumps[1][f]) {
 			t.Errorf("%v: the two installs differ:\n%s", f, lineDiff(string(a), string(dumps[1][f])))
 		}
+	}
+}
+
+// TestFollowYourNose: a record's document carries the labels of the
+// records it links to, and an actor's or a place's document the events that
+// link to it with their labels; none of that is in the record's own
+// triples (the dump), which depend on the record alone.
+func TestFollowYourNose(t *testing.T) {
+	x := newExporter(t)
+	ctx := context.Background()
+	r := fixtureStore()
+	has := func(ts []rdf.Triple, s string, p rdf.IRI, o string) bool {
+		for _, tr := range ts {
+			if tr.Subj.String() == s && tr.Pred == p && ntTerm(tr.Obj) == o {
+				return true
+			}
+		}
+		return false
+	}
+	pact, moscow, molotov := x.IRI(pactName), x.IRI("places/moscow"), x.IRI("actors/vyacheslav-molotov")
+	for _, tc := range []struct {
+		name    string
+		s       string
+		p       rdf.IRI
+		o       string
+		inOwn   bool // also among the record's own triples
+		inOther string
+	}{
+		{pactName, moscow, rdfsLabel, `"Москва"@ru`, false, ""},
+		{pactName, molotov, rdfsLabel, `"Vyacheslav Molotov"@en`, false, ""},
+		{pactName, x.IRI("events/battles-of-khalkhin-gol"), rdfsLabel, `"Battles of Khalkhin Gol"@en`, false, ""},
+		{"places/moscow", pact, wdtLocation, "<" + moscow + ">", false, pactName},
+		{"places/moscow", pact, rdfsLabel, `"日ソ中立条約"@ja`, false, ""},
+		{"actors/vyacheslav-molotov", pact, wdtParticipant, "<" + molotov + ">", false, pactName},
+		{"actors/vyacheslav-molotov", pact + "#document", wdtSignatory, "<" + molotov + ">", false, pactName},
+		{"actors/vyacheslav-molotov", pact, rdfsLabel, `"Soviet–Japanese Neutrality Pact"@en`, false, ""},
+	} {
+		doc, err := x.Document(ctx, r, tc.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !has(doc, tc.s, tc.p, tc.o) {
+			t.Errorf("the document of %s lacks <%s> %s %s", tc.name, tc.s, tc.p, tc.o)
+		}
+		rec, _ := store.Get(ctx, r, tc.name)
+		own, err := x.Triples(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if has(own, tc.s, tc.p, tc.o) != tc.inOwn {
+			t.Errorf("%s's own triples: <%s> %s %s present = %v", tc.name, tc.s, tc.p, tc.o, !tc.inOwn)
+		}
+		if tc.inOther != "" {
+			other, _ := store.Get(ctx, r, tc.inOther)
+			ots, _ := x.Triples(other)
+			if !has(ots, tc.s, tc.p, tc.o) {
+				t.Errorf("the inverse link <%s> %s %s is not %s's own triple", tc.s, tc.p, tc.o, tc.inOther)
+			}
+		}
+	}
+}
+
+// TestSchemaOrg: the schema.org JSON-LD of a page names the thing, its
+// dates, places and participants, and sameAs the Wikidata entity only when
+// the record is the same thing.
+func TestSchemaOrg(t *testing.T) {
+	x := newExporter(t)
+	ctx := context.Background()
+	r := fixtureStore()
+	for name, want := range map[string][]string{
+		pactName: {`"@context":"https://schema.org"`, `"@type":"Event"`, `"name":"Soviet–Japanese Neutrality Pact"`, `"startDate":"1941-04-13"`,
+			`"location":[{"@type":"Place","@id":"http://localhost:8080/places/moscow","name":"Moscow","sameAs":["http://www.wikidata.org/entity/Q649"]}]`,
+			`"url":"http://localhost:8080/events/soviet-japanese-neutrality-pact.html"`},
+		"places/moscow":                                 {`"@type":"Place"`, `"geo":{"@type":"GeoCoordinates","latitude":55.7558,"longitude":37.6173}`, `"sameAs":["http://www.wikidata.org/entity/Q649"]`},
+		"actors/vyacheslav-molotov":                     {`"@type":"Person"`, `"birthDate":"1890-03-09"`, `"sameAs":["http://www.wikidata.org/entity/Q132899"]`},
+		"events/1930s-soviet-japanese-border-conflicts": {`"@type":"Event"`},
+	} {
+		js, err := x.SchemaOrg(ctx, r, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range want {
+			if !strings.Contains(string(js), w) {
+				t.Errorf("%s: the schema.org JSON-LD lacks %s:\n%s", name, w, js)
+			}
+		}
+		if bytes.ContainsAny(js, "<>") {
+			t.Errorf("%s: < or > unescaped, unsafe in a <script> element", name)
+		}
+	}
+	js, _ := x.SchemaOrg(ctx, r, "events/1930s-soviet-japanese-border-conflicts")
+	if strings.Contains(string(js), "startDate") {
+		t.Errorf("a decade written as a schema.org date: %s", js)
+	}
+	gov, err := x.SchemaOrg(ctx, r, "actors/government-of-japan")
+	if err != nil || strings.Contains(string(gov), "sameAs") {
+		t.Errorf("a close match is sameAs: %s %v", gov, err)
+	}
+	if len(x.Alternates(pactName)) != 3 {
+		t.Errorf("Alternates: %v", x.Alternates(pactName))
 	}
 }

@@ -267,8 +267,14 @@ func needJSONLD(t *testing.T) {
 // the dumps without a warning, and all count the triples Dataset wrote and
 // void:triples states.
 func TestIndependentParsers(t *testing.T) {
-	files, n := writeDumps(t)
-	checkParsers(t, files, n)
+	t.Run("fixture", func(t *testing.T) {
+		files, n := writeDumps(t)
+		checkParsers(t, files, n)
+	})
+	t.Run("synth", func(t *testing.T) {
+		files, n := writeDumpsOf(t, synthArchive(t, 200))
+		checkParsers(t, files, n)
+	})
 }
 
 // checkParsers runs the independent parsers over dumps of n triples: rapper
