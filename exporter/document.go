@@ -30,6 +30,12 @@ import (
 // listPage is how many events a document's inverse links are read at a time.
 const listPage = 500
 
+// MaxInverseEvents bounds the events an actor's or a place's document lists
+// (the first ones by date, as ListEvents orders them), so that a document
+// stays small whatever the archive: the dump and a SPARQL store have them
+// all.
+const MaxInverseEvents = 1000
+
 // DocumentFormats are the representations of a record's document, with the
 // file extension each has under the record's IRI ({iri}.ttl …) and its media
 // type: Turtle, N-Triples, JSON-LD and the HTML page.
@@ -188,6 +194,9 @@ func (x *Exporter) linkingEvents(ctx context.Context, r store.Reader, k resource
 			return nil, fmt.Errorf("exporter: events of %s: %w", name, err)
 		}
 		out = append(out, res.Items...)
+		if len(out) >= MaxInverseEvents {
+			return out[:MaxInverseEvents], nil
+		}
 		if res.Next == "" {
 			return out, nil
 		}
