@@ -356,3 +356,29 @@ func TestSitemap(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseRange: any Range header against any size gives either no range
+// (the whole file), a satisfiable range inside the file, or "outside".
+func FuzzParseRange(f *testing.F) {
+	for _, s := range []string{"bytes=0-99", "bytes=100-", "bytes=-50", "bytes=5-2", "bytes=0-0,5-9", "bytes=-0", "bytes=99999999999999999999-", "bytes= 1 - 2", "bytes=-", "lines=1-2"} {
+		f.Add(s, int64(1000))
+	}
+	f.Fuzz(func(t *testing.T, h string, size int64) {
+		if size < 0 {
+			size = -size
+		}
+		if size < 0 {
+			return // math.MinInt64
+		}
+		r, ok := parseRange(h, size)
+		if !ok {
+			if r != nil {
+				t.Fatalf("parseRange(%q, %d): a range and unsatisfiable", h, size)
+			}
+			return
+		}
+		if r != nil && (r.start < 0 || r.length < 1 || r.start+r.length > size) {
+			t.Fatalf("parseRange(%q, %d) = %+v: outside the file", h, size, *r)
+		}
+	})
+}
