@@ -123,7 +123,7 @@ func TestAstronomicalRoundTrip(t *testing.T) {
 
 func TestDateTimeBounds(t *testing.T) {
 	for _, tc := range []struct {
-		d        *annalsv1.HistoricalDate
+		d      *annalsv1.HistoricalDate
 		lo, hi string
 	}{
 		{&annalsv1.HistoricalDate{Year: 1941, Month: 4, Day: 13, Precision: annalsv1.DatePrecision_DATE_PRECISION_DAY}, "1941-04-13T00:00:00Z", "1941-04-13T23:59:59Z"},
