@@ -375,3 +375,35 @@ func TestLoadIsIdempotent(t *testing.T) {
 		t.Errorf("GetEvent of an unknown name: %v", err)
 	}
 }
+
+// TestReleaseDated: data.Released dates the bundle as it is. A change to a
+// bundled file changes Bundle.Version; set Released to the day of the change
+// and ReleasedVersion to the new version, so that the dataset's dates move
+// with its content.
+func TestReleaseDated(t *testing.T) {
+	b, err := data.Read(data.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Version != data.ReleasedVersion {
+		t.Errorf("the bundle changed (version %s, Released dates %s): set data.Released to today and data.ReleasedVersion to %q",
+			b.Version, data.ReleasedVersion, b.Version)
+	}
+}
+
+// TestBundledImportTime: the bundled documents are stored with the release
+// as their import time, whenever the database was loaded.
+func TestBundledImportTime(t *testing.T) {
+	st, _ := openBundled(t)
+	n := 0
+	err := st.WalkSources(context.Background(), func(s *annalsv1.Source) error {
+		n++
+		if got := s.GetImportTime().AsTime(); !got.Equal(data.Released) {
+			t.Errorf("%s import_time = %v, want the release %v", s.GetName(), got, data.Released)
+		}
+		return nil
+	})
+	if err != nil || n == 0 {
+		t.Fatalf("WalkSources: %d sources, %v", n, err)
+	}
+}

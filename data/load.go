@@ -20,6 +20,7 @@ import (
 	"github.com/annals-project/annals/store"
 	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // VersionKey is the store meta key that holds the version of the bundled
@@ -195,14 +196,20 @@ func (b *Bundle) Load(ctx context.Context, st store.Store, imp ingest.Importer, 
 	}
 	count := countChanges(changes)
 	for _, s := range b.Seeds {
+		// A bundled document is imported at the bundle's release, not at
+		// the time this database happened to load it (nor, for a database
+		// loaded by an older release, at that older load time).
 		overlay := func(batch *store.Batch) {
+			for _, src := range batch.Sources {
+				src.ImportTime = timestamppb.New(Released)
+			}
 			for _, e := range batch.Events {
 				if ov := b.Overlays[e.GetName()]; ov != nil {
 					ApplyOverlay(e, ov)
 				}
 			}
 		}
-		rep, err := imp(ctx, st, s.Filename, s.Text, ingest.Options{Amend: overlay})
+		rep, err := imp(ctx, st, s.Filename, s.Text, ingest.Options{ImportTime: Released, Amend: overlay})
 		if err != nil {
 			return false, fmt.Errorf("bundled seed %s: %w", s.Filename, err)
 		}
@@ -221,7 +228,8 @@ func (b *Bundle) Load(ctx context.Context, st store.Store, imp ingest.Importer, 
 // ApplyOverlay adds a curated overlay to an event built from a document.
 // Labels replace those of the same language; participants, relations and
 // places are added unless already present; the Wikidata id and end date are
-// set when the overlay has them.
+// set when the overlay has them (and the event's end marked unknown when
+// the overlay says so).
 func ApplyOverlay(dst, ov *annalsv1.Event) {
 	for _, l := range ov.GetLabels() {
 		i := slices.IndexFunc(dst.Labels, func(x *annalsv1.Label) bool { return x.GetLanguage() == l.GetLanguage() })
@@ -251,8 +259,14 @@ func ApplyOverlay(dst, ov *annalsv1.Event) {
 	if ov.GetWikidataId() != "" {
 		dst.WikidataId = ov.GetWikidataId()
 	}
+	if ov.GetWikidataMatch() != annalsv1.WikidataMatch_WIKIDATA_MATCH_UNSPECIFIED {
+		dst.WikidataMatch = ov.GetWikidataMatch()
+	}
 	if ov.EndDate != nil {
 		dst.EndDate = proto.CloneOf(ov.EndDate)
+		dst.EndUnknown = false
+	} else if ov.GetEndUnknown() {
+		dst.EndUnknown = true
 	}
 }
 

@@ -185,8 +185,8 @@ func BenchmarkWriter(b *testing.B) {
 			name string
 			new  func(io.Writer) tripleWriter
 		}{
-			{"writer", func(w io.Writer) tripleWriter { return newWriter(w, f, prefix) }},
-			{"knakk", func(w io.Writer) tripleWriter { return newKnakkWriter(w, f, prefix) }},
+			{"writer", func(w io.Writer) tripleWriter { return newWriter(w, f, prefix, nil) }},
+			{"knakk", func(w io.Writer) tripleWriter { return newKnakkWriter(w, f, prefix, nil) }},
 		} {
 			b.Run(f.String()+"/"+w.name, func(b *testing.B) {
 				b.ReportAllocs()

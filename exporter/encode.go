@@ -18,14 +18,22 @@ const (
 	Turtle Format = iota + 1
 	// NTriples is RDF 1.1 N-Triples: one triple a line, full IRIs.
 	NTriples
+	// JSONLD is JSON-LD 1.1 in compact form: one node object per subject
+	// in an "@graph" array, compacted with the @context Annals serves at
+	// {base}/context.jsonld (see jsonld.go).
+	JSONLD
 )
+
+// Formats lists the formats, in the order documents list them.
+var Formats = []Format{Turtle, NTriples, JSONLD}
 
 // ErrUnknownFormat is returned (wrapped) by ParseFormat for a name it does not know.
 var ErrUnknownFormat = errors.New("unknown RDF format")
 
 // ParseFormat reads a format name: "turtle", "ttl" or "text/turtle" for
 // Turtle; "ntriples", "n-triples", "nt" or "application/n-triples" for
-// N-Triples. Case is ignored, as are media type parameters.
+// N-Triples; "jsonld", "json-ld" or "application/ld+json" for JSON-LD. Case
+// is ignored, as are media type parameters.
 func ParseFormat(s string) (Format, error) {
 	v, _, _ := strings.Cut(s, ";")
 	switch strings.ToLower(strings.TrimSpace(v)) {
@@ -33,8 +41,10 @@ func ParseFormat(s string) (Format, error) {
 		return Turtle, nil
 	case "ntriples", "n-triples", "nt", "application/n-triples":
 		return NTriples, nil
+	case "jsonld", "json-ld", "application/ld+json":
+		return JSONLD, nil
 	}
-	return 0, fmt.Errorf("%w %q: want turtle or ntriples", ErrUnknownFormat, s)
+	return 0, fmt.Errorf("%w %q: want turtle, ntriples or jsonld", ErrUnknownFormat, s)
 }
 
 // String returns the format's name as ParseFormat reads it.
@@ -44,6 +54,8 @@ func (f Format) String() string {
 		return "turtle"
 	case NTriples:
 		return "ntriples"
+	case JSONLD:
+		return "jsonld"
 	}
 	return fmt.Sprintf("Format(%d)", int(f))
 }
@@ -55,43 +67,123 @@ func (f Format) ContentType() string {
 		return "text/turtle; charset=utf-8"
 	case NTriples:
 		return "application/n-triples"
+	case JSONLD:
+		return "application/ld+json"
 	}
 	return ""
 }
 
-// Extension returns the file extension of the format, with its dot: ".ttl" or ".nt".
+// MediaType returns the bare media type of the format, without parameters.
+func (f Format) MediaType() string {
+	t, _, _ := strings.Cut(f.ContentType(), ";")
+	return t
+}
+
+// Extension returns the file extension of the format, with its dot: ".ttl",
+// ".nt" or ".jsonld".
 func (f Format) Extension() string {
 	switch f {
 	case Turtle:
 		return ".ttl"
 	case NTriples:
 		return ".nt"
+	case JSONLD:
+		return ".jsonld"
 	}
 	return ""
+}
+
+// mediaIRI is the IANA media type registration of the format, as DCAT
+// and Dublin Core name media types.
+func (f Format) mediaIRI() rdf.IRI {
+	switch f {
+	case Turtle:
+		return mediaTurtle
+	case NTriples:
+		return mediaNTriples
+	}
+	return mediaJSONLD
+}
+
+// featureIRI is the W3C format IRI VoID names a serialisation with.
+func (f Format) featureIRI() rdf.IRI {
+	switch f {
+	case Turtle:
+		return formatTurtle
+	case NTriples:
+		return formatNTriples
+	}
+	return formatJSONLD
 }
 
 // encoder writes triples through writer (writer.go), streaming, and counts
 // them.
 type encoder struct {
+	x      *Exporter
 	f      Format
 	w      tripleWriter
 	prefix map[string]string // namespace -> Turtle prefix
 	n      int64
-	used   []bool // used[i]: vocabularies[i] occurs in what was written
+	used   []bool // used[i]: x.namespaces[i] occurs in what was written
 }
 
+// newEncoder returns an encoder for a document that may use any namespace:
+// Turtle output declares every prefix first (a dump).
 func (x *Exporter) newEncoder(w io.Writer, f Format) (*encoder, error) {
+	return x.newDocEncoder(w, f, nil)
+}
+
+// newDocEncoder returns an encoder that writes ts (or, when ts is nil,
+// anything): Turtle output declares first the prefixes of the namespaces ts
+// uses, all of them when ts is nil. Declarations are @prefix lines, never
+// triples.
+func (x *Exporter) newDocEncoder(w io.Writer, f Format, ts []rdf.Triple) (*encoder, error) {
+	e := &encoder{x: x, f: f, used: make([]bool, len(x.namespaces))}
 	switch f {
-	case Turtle, NTriples:
+	case Turtle:
+		e.prefix = x.prefixes
+		e.w = newWriter(w, f, e.prefix, x.declare(ts))
+	case NTriples:
+		e.w = newWriter(w, f, nil, nil)
+	case JSONLD:
+		e.w = newJSONLDWriter(w, x, x.ContextIRI())
 	default:
 		return nil, fmt.Errorf("exporter: %w %v", ErrUnknownFormat, f)
 	}
-	e := &encoder{f: f, used: make([]bool, len(vocabularies))}
-	if f == Turtle {
-		e.prefix = x.prefixes
-	}
-	e.w = newWriter(w, f, e.prefix)
 	return e, nil
+}
+
+// declare returns the namespaces a Turtle document of ts declares, in the
+// order of x.namespaces: those ts uses, or all when ts is nil.
+func (x *Exporter) declare(ts []rdf.Triple) []vocabulary {
+	if ts == nil {
+		return x.namespaces
+	}
+	used := map[string]bool{}
+	mark := func(iri rdf.IRI) {
+		if ns, _ := iri.Split(); x.prefixes[ns] != "" {
+			used[ns] = true
+		}
+	}
+	for _, t := range ts {
+		if s, ok := t.Subj.(rdf.IRI); ok {
+			mark(s)
+		}
+		mark(t.Pred.(rdf.IRI))
+		switch o := t.Obj.(type) {
+		case rdf.IRI:
+			mark(o)
+		case rdf.Literal:
+			mark(o.DataType)
+		}
+	}
+	var out []vocabulary
+	for _, v := range x.namespaces {
+		if used[v.ns] {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // tripleWriter is what an encoder writes through: writer, or in tests
@@ -117,19 +209,7 @@ func (e *encoder) encode(ts []rdf.Triple) error {
 // note records which vocabularies t uses: its predicate, any term of a
 // vocabulary as object, and its literal's datatype.
 func (e *encoder) note(t rdf.Triple) {
-	if i, ok := vocabIndex[t.Pred.String()]; ok {
-		e.used[i] = true
-	}
-	switch o := t.Obj.(type) {
-	case rdf.IRI:
-		if i, ok := vocabIndex[o.String()]; ok {
-			e.used[i] = true
-		}
-	case rdf.Literal:
-		if i, ok := vocabIndex[o.DataType.String()]; ok {
-			e.used[i] = true
-		}
-	}
+	e.x.noteVocab(e.used, t)
 }
 
 func (e *encoder) close() error {
@@ -146,7 +226,8 @@ func (e *encoder) close() error {
 // Turtle be written, when t holds
 //   - an IRI in a registered namespace whose local name knakk/rdf would
 //     write unescaped although it needs escaping,
-//   - rdf:type as subject or object (written as the keyword "a"),
+//   - rdf:type as subject (written as the keyword "a"; as an object, writer
+//     writes rdf:type where knakk/rdf writes "a"),
 //   - a literal whose datatype is in a registered namespace and whose lexical
 //     form holds a quote, backslash or line break (written unescaped),
 //   - a numeric or boolean literal written bare that would not read back as
@@ -168,9 +249,6 @@ func checkTurtle(t rdf.Triple, prefix map[string]string) error {
 	}
 	switch o := t.Obj.(type) {
 	case rdf.IRI:
-		if o == rdfType {
-			return fmt.Errorf("exporter: rdf:type as an object cannot be written as Turtle by knakk/rdf")
-		}
 		return checkIRI(o, prefix)
 	case rdf.Literal:
 		return checkLiteral(o, prefix)

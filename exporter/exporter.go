@@ -1,19 +1,31 @@
 // Package exporter turns the archive's records into RDF triples, linked to
-// Wikidata, and writes them as Turtle or N-Triples, streaming.
+// Wikidata, and writes them as Turtle, N-Triples or JSON-LD, streaming.
 //
 // Each kind of record maps to triples through one table, documented in
 // MAPPING.md beside this file (schema.org and the Simple Event Model for
 // classes and core properties, Wikidata direct properties where Wikidata has
-// one, owl:sameAs to Wikidata entities, PROV-O for provenance, VoID and DCAT
-// for the dataset). Terms are github.com/knakk/rdf's; the writer (writer.go)
-// writes the bytes knakk/rdf's encoders write, many times faster, and the
-// mapping keeps clear of the inputs knakk/rdf's Turtle encoder writes
-// wrongly, which the Turtle writer refuses (checkTurtle) should one slip
-// through.
+// one and the statement is true as Wikidata's "truthy" values are read,
+// owl:sameAs or skos:closeMatch to Wikidata entities, PROV-O for
+// provenance, VoID and DCAT for the dataset). Terms are github.com/knakk/rdf's;
+// the writer (writer.go) writes the bytes knakk/rdf's encoders write, many
+// times faster, and the mapping keeps clear of the inputs knakk/rdf's
+// Turtle encoder writes wrongly, which the Turtle writer refuses
+// (checkTurtle) should one slip through.
 //
-// Output is deterministic: the same archive gives the same bytes. Memory does
-// not grow with the archive: records are streamed from store.Reader's Walk
-// functions, mapped and written a few at a time (see records).
+// The dump is the union of two kinds of triple sets and nothing else: each
+// record's own triples (RecordTriples; every subject is the record's IRI or
+// a node under it, {iri}#…), which depend on that record alone, and the
+// description of the dataset (DatasetTriples), whose subjects are
+// {base}/dataset and nodes under it. A store kept in sync with the archive
+// can hold each record in a named graph of its own and replace it when the
+// record changes. What depends on other records (the labels of linked
+// resources, the events an actor takes part in) is only in the per-resource
+// documents (Resource).
+//
+// Output is deterministic: the same archive gives the same bytes, whenever
+// and wherever it was loaded (no clock is read). Memory does not grow with
+// the archive: records are streamed from store.Reader's Walk functions,
+// mapped and written a few at a time (see records).
 package exporter
 
 import (
@@ -21,10 +33,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/knakk/rdf"
 	"google.golang.org/protobuf/proto"
@@ -37,7 +49,7 @@ import (
 // DefaultBase is the base IRI used when none is configured: the default
 // address of Annals' HTTP server, so that every IRI of an export made with
 // the defaults dereferences on a locally running server. Anyone publishing
-// the data sets their public base instead.
+// the data sets their public base instead (see IsLoopback).
 const DefaultBase = "http://localhost:8080"
 
 // ErrBadBase is returned (wrapped) by New for a base IRI it cannot use.
@@ -50,16 +62,41 @@ const progressEvery = 10_000
 // no state between calls and is safe for concurrent use.
 type Exporter struct {
 	base       string
-	namespaces []vocabulary      // every Turtle prefix, in the order the header declares them
+	vocabNS    string            // {base}/vocab#, the annals: namespace
+	namespaces []vocabulary      // every Turtle prefix, in the order documents declare them
 	prefixes   map[string]string // namespace -> Turtle prefix
+	annals     map[string]rdf.IRI
+	vocabIdx   map[string]int // term IRI -> index in namespaces of its vocabulary
+	rank       map[string]int // predicate IRI -> place in predicateOrder
 	dataset    rdf.IRI
+	sparql     string // the SPARQL endpoint, "" if none
+}
+
+// Option configures an Exporter.
+type Option func(*Exporter) error
+
+// WithSPARQLEndpoint names the SPARQL endpoint that serves the dataset:
+// the dataset description states it (void:sparqlEndpoint). u must be an
+// absolute http or https URL.
+func WithSPARQLEndpoint(u string) Option {
+	return func(x *Exporter) error {
+		if u == "" {
+			return nil
+		}
+		if _, err := absoluteIRI(u); err != nil {
+			return fmt.Errorf("SPARQL endpoint: %w", err)
+		}
+		x.sparql = u
+		return nil
+	}
 }
 
 // New returns an Exporter whose resource IRIs are {base}/events/{id},
-// {base}/actors/{id}, {base}/places/{id} and {base}/sources/{id}. base must
-// be an absolute http or https IRI without a query, a fragment or a trailing
-// slash, such as DefaultBase or "https://annals.example.org/data".
-func New(base string) (*Exporter, error) {
+// {base}/actors/{id}, {base}/places/{id} and {base}/sources/{id}, and whose
+// vocabulary is {base}/vocab#. base must be an absolute http or https IRI
+// without a query, a fragment or a trailing slash, such as DefaultBase or
+// "https://annals.example.org/data".
+func New(base string, opts ...Option) (*Exporter, error) {
 	u, err := url.Parse(base)
 	switch {
 	case err != nil:
@@ -78,11 +115,39 @@ func New(base string) (*Exporter, error) {
 	}
 	x := &Exporter{
 		base:     base,
+		vocabNS:  base + VocabPath + "#",
 		prefixes: make(map[string]string, len(vocabularies)+4),
+		annals:   map[string]rdf.IRI{},
+		vocabIdx: make(map[string]int, len(vocabIndex)),
+		rank:     make(map[string]int, len(predicateOrder)),
 		dataset:  mustIRI(base + "/dataset"),
 	}
-	x.namespaces = append(x.namespaces, vocabularies...)
 	for _, v := range vocabularies {
+		if v.ns == vocabPlaceholder {
+			v.ns = x.vocabNS
+		}
+		x.namespaces = append(x.namespaces, v)
+	}
+	for iri, i := range vocabIndex {
+		if local, ok := strings.CutPrefix(iri, vocabPlaceholder); ok {
+			real, err := rdf.NewIRI(x.vocabNS + local)
+			if err != nil {
+				return nil, fmt.Errorf("%w %q: %v", ErrBadBase, base, err)
+			}
+			x.annals[iri] = real
+			iri = real.String()
+		}
+		x.vocabIdx[iri] = i
+	}
+	for i, p := range predicateOrder {
+		if k := x.vocab(p).String(); !hasKey(x.rank, k) {
+			x.rank[k] = i
+		}
+	}
+	for _, v := range x.namespaces {
+		if _, taken := x.prefixes[v.ns]; taken {
+			return nil, fmt.Errorf("%w %q: its vocabulary would share a namespace with another", ErrBadBase, base)
+		}
 		x.prefixes[v.ns] = v.prefix
 	}
 	// Resource ids are slugs (resource.CheckID): a-z, 0-9 and inner single
@@ -99,20 +164,88 @@ func New(base string) (*Exporter, error) {
 		x.prefixes[ns] = p.prefix
 		x.namespaces = append(x.namespaces, vocabulary{p.prefix, ns})
 	}
+	for _, o := range opts {
+		if err := o(x); err != nil {
+			return nil, err
+		}
+	}
 	return x, nil
+}
+
+func hasKey[V any](m map[string]V, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
+// vocab returns i, or for a term of Annals' vocabulary as declared in this
+// package (vocabPlaceholder) its IRI under this exporter's base.
+func (x *Exporter) vocab(i rdf.IRI) rdf.IRI {
+	s := i.String()
+	if len(s) > len(vocabPlaceholder) && s[:4] == "urn:" {
+		if real, ok := x.annals[s]; ok {
+			return real
+		}
+	}
+	return i
+}
+
+// noteVocab marks in used the vocabularies t uses: its predicate, any term
+// of a vocabulary as object, and its literal's datatype.
+func (x *Exporter) noteVocab(used []bool, t rdf.Triple) {
+	if i, ok := x.vocabIdx[t.Pred.String()]; ok {
+		used[i] = true
+	}
+	switch o := t.Obj.(type) {
+	case rdf.IRI:
+		if i, ok := x.vocabIdx[o.String()]; ok {
+			used[i] = true
+		}
+	case rdf.Literal:
+		if i, ok := x.vocabIdx[o.DataType.String()]; ok {
+			used[i] = true
+		}
+	}
 }
 
 // Base returns the base IRI.
 func (x *Exporter) Base() string { return x.base }
 
+// VocabIRI returns the IRI of Annals' vocabulary document, {base}/vocab;
+// its terms are {base}/vocab#{term}.
+func (x *Exporter) VocabIRI() string { return x.base + VocabPath }
+
+// SPARQLEndpoint returns the configured SPARQL endpoint, or "".
+func (x *Exporter) SPARQLEndpoint() string { return x.sparql }
+
 // IRI returns the IRI of the resource with the given name, "{base}/{name}",
 // such as "http://localhost:8080/events/soviet-japanese-neutrality-pact".
+// It is also the name of the record's graph in a store that keeps one
+// named graph per record.
 func (x *Exporter) IRI(name string) string { return x.base + "/" + name }
 
 // DatasetIRI returns the IRI of the dataset, "{base}/dataset", the subject of
 // the VoID/DCAT description that ends every dump; the dumps themselves are at
-// "{base}/dataset.ttl" and "{base}/dataset.nt".
+// "{base}/dataset.ttl", "{base}/dataset.nt", "{base}/dataset.nt.gz" and
+// "{base}/dataset.jsonld".
 func (x *Exporter) DatasetIRI() string { return x.dataset.String() }
+
+// IsLoopback reports whether base names this machine only (localhost, a
+// loopback or unspecified address): IRIs under it dereference nowhere else,
+// so data published with it cannot be followed by anyone.
+func IsLoopback(base string) bool {
+	u, err := url.Parse(base)
+	if err != nil {
+		return false
+	}
+	h := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	if ip := net.ParseIP(h); ip != nil {
+		return ip.IsLoopback() || ip.IsUnspecified()
+	}
+	return false
+}
 
 // EventTriples returns the triples that describe e, grouped by subject (see
 // MAPPING.md). It fails for a record that cannot be mapped: a malformed
@@ -144,13 +277,65 @@ func (x *Exporter) SourceTriples(s *annalsv1.Source) ([]rdf.Triple, error) {
 	return b.done()
 }
 
+// Triples returns the triples of one record (an *annalsv1.Event, Actor,
+// Place or Source): exactly those the dump holds about it, and nothing that
+// depends on another record. Every subject is the record's IRI (x.IRI of
+// its name) or a node under it ({iri}#…).
+func (x *Exporter) Triples(rec proto.Message) ([]rdf.Triple, error) {
+	b := x.newBuilder()
+	if !b.record(rec) {
+		return nil, fmt.Errorf("exporter: %T is not a record", rec)
+	}
+	return b.done()
+}
+
+// record maps rec with b; it reports false for a message that is no record.
+func (b *builder) record(rec proto.Message) bool {
+	switch m := rec.(type) {
+	case *annalsv1.Event:
+		b.event(m)
+	case *annalsv1.Actor:
+		b.actor(m)
+	case *annalsv1.Place:
+		b.place(m)
+	case *annalsv1.Source:
+		b.source(m)
+	default:
+		return false
+	}
+	return true
+}
+
+// RecordTriples writes the triples of one record (see Triples) to w as
+// N-Triples, one a line, in the order the dump has them, and returns how
+// many it wrote. The dump is these triples for every record, then
+// DatasetTriples: a store that keeps each record in a named graph (its IRI)
+// replaces the graph with this output when the record changes.
+func (x *Exporter) RecordTriples(ctx context.Context, w io.Writer, rec proto.Message) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	ts, err := x.Triples(rec)
+	if err != nil {
+		return 0, err
+	}
+	enc, err := x.newEncoder(w, NTriples)
+	if err != nil {
+		return 0, err
+	}
+	if err := enc.encode(ts); err != nil {
+		return enc.n, err
+	}
+	return enc.n, enc.close()
+}
+
 // Dataset writes the whole archive to w in format f: every event, actor,
 // place and source, each collection in name order, and last the VoID/DCAT
-// description of the dataset, whose void:triples is the number of triples
-// written, itself included. It returns that number. Memory does not grow with
-// the archive. progress, if not nil, is called with the number of triples
-// written so far about every 10 000 triples and once at the end. Nothing is
-// compressed: gzip is the caller's business.
+// description of the dataset (DatasetTriples), whose void:triples is the
+// number of triples written, itself included. It returns that number.
+// Memory does not grow with the archive. progress, if not nil, is called
+// with the number of triples written so far about every 10 000 triples and
+// once at the end. Nothing is compressed: gzip is the caller's business.
 func (x *Exporter) Dataset(ctx context.Context, r store.Reader, w io.Writer, f Format, progress func(triples int64)) (int64, error) {
 	enc, err := x.newEncoder(w, f)
 	if err != nil {
@@ -161,14 +346,30 @@ func (x *Exporter) Dataset(ctx context.Context, r store.Reader, w io.Writer, f F
 
 // writeDataset is Dataset through enc.
 func (x *Exporter) writeDataset(ctx context.Context, r store.Reader, enc *encoder, progress func(triples int64)) (int64, error) {
-	if err := enc.encode(x.header(nil)); err != nil {
-		return 0, err
-	}
-	example, hasExample, err := x.records(ctx, r, enc, progress)
+	t := x.newTally()
+	var reported int64
+	err := x.records(ctx, r, func(m proto.Message, ts []rdf.Triple) error {
+		t.add(m, ts)
+		if err := enc.encode(ts); err != nil {
+			return err
+		}
+		if progress != nil && enc.n-reported >= progressEvery {
+			reported = enc.n
+			progress(enc.n)
+		}
+		return nil
+	})
 	if err != nil {
 		return enc.n, err
 	}
-	if err := x.finish(ctx, r, enc, example, hasExample); err != nil {
+	desc, err := x.describe(t)
+	if err != nil {
+		return enc.n, err
+	}
+	if err := enc.encode(desc); err != nil {
+		return enc.n, err
+	}
+	if err := enc.close(); err != nil {
 		return enc.n, err
 	}
 	if progress != nil {
@@ -177,43 +378,32 @@ func (x *Exporter) writeDataset(ctx context.Context, r store.Reader, enc *encode
 	return enc.n, nil
 }
 
-// Description writes the VoID/DCAT description of the dataset alone: the
-// triples that end a dump written now, with the same void:triples count. It
-// finds the count by mapping the whole archive without writing it, so it
-// costs about as much as a dump.
-func (x *Exporter) Description(ctx context.Context, r store.Reader, w io.Writer, f Format) error {
-	probe, err := x.newEncoder(io.Discard, f)
+// DatasetTriples writes, as N-Triples, the description of the dataset that
+// ends the dump (DatasetTriples of the same archive is byte for byte the
+// end of Dataset's N-Triples): VoID and DCAT, counts, partitions, the
+// linkset to Wikidata. Its subjects are DatasetIRI and nodes under it. It
+// counts the archive, so it costs about as much as a dump, without the
+// writing. It returns the number of triples written.
+func (x *Exporter) DatasetTriples(ctx context.Context, r store.Reader, w io.Writer) (int64, error) {
+	t := x.newTally()
+	if err := x.records(ctx, r, func(m proto.Message, ts []rdf.Triple) error {
+		t.add(m, ts)
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	desc, err := x.describe(t)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if err := probe.encode(x.header(nil)); err != nil {
-		return err
-	}
-	example, hasExample, err := x.records(ctx, r, probe, nil)
+	enc, err := x.newEncoder(w, NTriples)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	st, err := r.Stats(ctx)
-	if err != nil {
-		return fmt.Errorf("exporter: dataset: %w", err)
+	if err := enc.encode(desc); err != nil {
+		return enc.n, err
 	}
-	b := x.newBuilder()
-	x.describeDataset(b, st, probe, example, hasExample)
-	ts, err := b.done()
-	if err != nil {
-		return err
-	}
-	enc, err := x.newEncoder(w, f)
-	if err != nil {
-		return err
-	}
-	if err := enc.encode(x.header(ts)); err != nil {
-		return err
-	}
-	if err := enc.encode(ts); err != nil {
-		return err
-	}
-	return enc.close()
+	return enc.n, enc.close()
 }
 
 // Pipelining of records: the store is walked in one goroutine, records are
@@ -234,12 +424,13 @@ type chunk struct {
 	err  error        // the mapping error of record len(ends), if any
 }
 
-// records writes every event, actor, place and source to enc, each
-// collection in name order, and returns the first resource's IRI as the
-// dataset's example resource. Walking the store, mapping and writing run
-// concurrently (see chunkRecords); the output is the same as if they ran
-// one after the other.
-func (x *Exporter) records(ctx context.Context, r store.Reader, enc *encoder, progress func(triples int64)) (rdf.IRI, bool, error) {
+// records maps every event, actor, place and source, each collection in
+// name order, and calls fn with each record and its triples, one record
+// after the other. Walking the store, mapping and calling fn run
+// concurrently (see chunkRecords); fn is called in order from the calling
+// goroutine, as if they ran one after the other. ts is reused after fn
+// returns.
+func (x *Exporter) records(ctx context.Context, r store.Reader, fn func(m proto.Message, ts []rdf.Triple) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -312,27 +503,17 @@ func (x *Exporter) records(ctx context.Context, r store.Reader, enc *encoder, pr
 	}()
 
 	var (
-		example    rdf.IRI
-		hasExample bool
-		reported   int64
-		err        error
-		next       int
-		pending    = map[int]*chunk{}
+		err     error
+		next    int
+		pending = map[int]*chunk{}
 	)
 	write := func(c *chunk) error {
 		start := 0
 		for i, end := range c.ends {
-			if !hasExample {
-				example, hasExample = x.iri(c.recs[i].(interface{ GetName() string }).GetName()), true
-			}
-			if err := enc.encode(c.ts[start:end]); err != nil {
+			if err := fn(c.recs[i], c.ts[start:end]); err != nil {
 				return err
 			}
 			start = end
-			if progress != nil && enc.n-reported >= progressEvery {
-				reported = enc.n
-				progress(enc.n)
-			}
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -366,9 +547,9 @@ func (x *Exporter) records(ctx context.Context, r store.Reader, enc *encoder, pr
 		err = walkErr
 	}
 	if err != nil {
-		return example, hasExample, fmt.Errorf("exporter: dataset: %w", err)
+		return fmt.Errorf("exporter: dataset: %w", err)
 	}
-	return example, hasExample, nil
+	return nil
 }
 
 // mapChunk maps the records of c to triples with b, stopping at the first
@@ -395,153 +576,4 @@ func (x *Exporter) mapChunk(b *builder, c *chunk) {
 		c.ends = append(c.ends, len(c.ts))
 	}
 	b.reset()
-}
-
-// finish writes the dataset description after the records and closes enc.
-func (x *Exporter) finish(ctx context.Context, r store.Reader, enc *encoder, example rdf.IRI, hasExample bool) error {
-	st, err := r.Stats(ctx)
-	if err != nil {
-		return fmt.Errorf("exporter: dataset: %w", err)
-	}
-	b := x.newBuilder()
-	x.describeDataset(b, st, enc, example, hasExample)
-	ts, err := b.done()
-	if err == nil {
-		err = enc.encode(ts)
-	}
-	if err == nil {
-		err = enc.close()
-	}
-	return err
-}
-
-// Resource writes the description of one record, named "events/{id}",
-// "actors/{id}", "places/{id}" or "sources/{id}", to w in format f: the
-// triples of EventTriples (ActorTriples, …) for it. A name that does not
-// exist gives an error wrapping store.ErrNotFound; a malformed one, an error
-// wrapping resource.ErrMalformed.
-func (x *Exporter) Resource(ctx context.Context, r store.Reader, name string, w io.Writer, f Format) error {
-	rec, err := store.Get(ctx, r, name)
-	if err != nil {
-		return fmt.Errorf("exporter: %s: %w", name, err)
-	}
-	enc, err := x.newEncoder(w, f)
-	if err != nil {
-		return err
-	}
-	b := x.newBuilder()
-	switch rec := rec.(type) {
-	case *annalsv1.Event:
-		b.event(rec)
-	case *annalsv1.Actor:
-		b.actor(rec)
-	case *annalsv1.Place:
-		b.place(rec)
-	case *annalsv1.Source:
-		b.source(rec)
-	}
-	if len(b.ts) == 0 && b.err == nil {
-		return fmt.Errorf("exporter: %s: %w", name, store.ErrNotFound)
-	}
-	ts, err := b.done()
-	if err != nil {
-		return err
-	}
-	if err := enc.encode(x.header(ts)); err != nil {
-		return err
-	}
-	if err := enc.encode(ts); err != nil {
-		return err
-	}
-	return enc.close()
-}
-
-// header returns the triples that open every document, one for each
-// namespace with a Turtle prefix: <namespace> vann:preferredNamespacePrefix
-// "prefix". With ts, only the namespaces ts uses (and vann's) are included;
-// without, all of them.
-//
-// They are there for knakk/rdf's Turtle encoder, which writes a prefix
-// declaration where the prefix is first used and so, mid-description, closes
-// the statement and repeats the subject. Written first, each as the subject
-// of its own statement, they make every declaration come before the data,
-// and they tell a reader of either format which prefixes the data uses.
-func (x *Exporter) header(ts []rdf.Triple) []rdf.Triple {
-	var used map[string]bool
-	if ts != nil {
-		used = map[string]bool{vocabularies[0].ns: true}
-		mark := func(iri rdf.IRI) {
-			if ns, _ := iri.Split(); x.prefixes[ns] != "" {
-				used[ns] = true
-			}
-		}
-		for _, t := range ts {
-			if s, ok := t.Subj.(rdf.IRI); ok {
-				mark(s)
-			}
-			mark(t.Pred.(rdf.IRI))
-			switch o := t.Obj.(type) {
-			case rdf.IRI:
-				mark(o)
-			case rdf.Literal:
-				mark(o.DataType)
-			}
-		}
-	}
-	var h []rdf.Triple
-	for _, v := range x.namespaces {
-		if used == nil || used[v.ns] {
-			h = append(h, rdf.Triple{Subj: mustIRI(v.ns), Pred: vannPreferredNamespacePrefix, Obj: plainLit(v.prefix)})
-		}
-	}
-	return h
-}
-
-// describeDataset adds the VoID/DCAT description of the dataset to b. The
-// number of triples it states counts everything enc has written plus the
-// description itself.
-func (x *Exporter) describeDataset(b *builder, st store.Stats, enc *encoder, example rdf.IRI, hasExample bool) {
-	d := x.dataset
-	b.add(d, rdfType, voidDataset)
-	b.add(d, rdfType, dcatDataset)
-	b.add(d, dctermsTitle, langLit("Annals: historical events linked to Wikidata", "en"))
-	b.add(d, dctermsLicense, licenseCCBYSA4)
-	if st.LastModified != 0 {
-		b.add(d, dctermsModified, typedLit(time.Unix(0, st.LastModified).UTC().Format(time.RFC3339Nano), xsdDateTime))
-	}
-	b.add(d, voidURISpace, plainLit(x.base+"/"))
-	if hasExample {
-		b.add(d, voidExampleResource, example)
-	}
-	b.add(d, voidFeature, formatNTriples)
-	b.add(d, voidFeature, formatTurtle)
-	for _, dump := range []struct {
-		f     Format
-		media rdf.IRI
-	}{{NTriples, mediaNTriples}, {Turtle, mediaTurtle}} {
-		file := mustIRI(x.base + "/dataset" + dump.f.Extension())
-		dist := mustIRI(x.base + "/dataset#" + dump.f.String())
-		b.add(d, voidDataDump, file)
-		b.add(d, dcatDistribProp, dist)
-		b.add(dist, rdfType, dcatDistribution)
-		b.add(dist, dcatDownloadURL, file)
-		b.add(dist, dcatMediaType, dump.media)
-		b.add(dist, dctermsLicense, licenseCCBYSA4)
-	}
-	// The vocabularies: those of the records and those of this description.
-	used := make([]bool, len(vocabularies))
-	copy(used, enc.used)
-	probe := &encoder{used: used}
-	for _, t := range b.ts {
-		probe.note(t)
-	}
-	probe.note(rdf.Triple{Subj: d, Pred: voidVocabulary, Obj: d})
-	probe.note(rdf.Triple{Subj: d, Pred: voidTriples, Obj: typedLit("0", xsdInteger)})
-	for i, v := range vocabularies {
-		if used[i] {
-			b.add(d, voidVocabulary, mustIRI(v.ns))
-		}
-	}
-	total := enc.n + int64(len(b.ts)) + 1
-	b.add(d, voidTriples, typedLit(fmt.Sprint(total), xsdInteger))
 }

@@ -2,7 +2,10 @@ package exporter
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"io"
@@ -202,7 +205,7 @@ func TestVoIDTriplesCountsEverything(t *testing.T) {
 func voidTriplesValue(t testing.TB, ts []rdf.Triple) int64 {
 	t.Helper()
 	for _, tr := range ts {
-		if tr.Pred == voidTriples {
+		if tr.Pred == voidTriples && strings.HasSuffix(tr.Subj.String(), "/dataset") {
 			v, err := tr.Obj.(rdf.Literal).Typed()
 			if err != nil {
 				t.Fatal(err)
@@ -287,9 +290,8 @@ func TestResourceErrors(t *testing.T) {
 	}
 }
 
-func TestResourceEveryRecord(t *testing.T) {
-	x := newExporter(t)
-	r := fixtureStore()
+// allNames lists the records of the fixture archive.
+func allNames() []string {
 	b := fixtureBatch()
 	var names []string
 	for _, e := range b.Events {
@@ -304,25 +306,56 @@ func TestResourceEveryRecord(t *testing.T) {
 	for _, s := range b.Sources {
 		names = append(names, s.Name)
 	}
-	for _, name := range names {
+	return names
+}
+
+// TestResourceEveryRecord: every record's document starts with the record's
+// own triples, exactly those of Triples (subjects: the record and nodes
+// under it); what follows is about other resources (their labels, the
+// events that link to the record) or the record's documents, each of which
+// names the record as its foaf:primaryTopic and has a licence.
+func TestResourceEveryRecord(t *testing.T) {
+	x := newExporter(t)
+	r := fixtureStore()
+	for _, name := range allNames() {
+		rec, err := store.Get(context.Background(), r, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		own, err := x.Triples(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, f := range []Format{Turtle, NTriples} {
 			var buf bytes.Buffer
 			if err := x.Resource(context.Background(), r, name, &buf, f); err != nil {
 				t.Fatalf("Resource(%s, %v): %v", name, f, err)
 			}
 			ts := decode(t, buf.Bytes(), f)
-			// The header of prefixes, then the record's own triples.
-			for len(ts) > 0 && ts[0].Pred == vannPreferredNamespacePrefix {
-				ts = ts[1:]
+			if len(ts) < len(own) || canonical(t, ts[:len(own)], nil) != canonical(t, own, nil) {
+				t.Errorf("Resource(%s, %v) does not start with the record's triples", name, f)
+				continue
 			}
-			if len(ts) == 0 || ts[0].Subj.String() != x.IRI(name) {
-				t.Errorf("Resource(%s, %v) does not start with its subject", name, f)
-			}
-			// Every subject is the record or a hash IRI under it.
-			for _, tr := range ts {
-				if s := tr.Subj.String(); s != x.IRI(name) && !strings.HasPrefix(s, x.IRI(name)+"#") {
-					t.Errorf("Resource(%s) describes %s", name, s)
+			self := x.IRI(name)
+			docs := map[string]bool{}
+			for _, tr := range ts[len(own):] {
+				s := tr.Subj.String()
+				switch {
+				case s == self || strings.HasPrefix(s, self+"#"):
+					t.Errorf("Resource(%s): more about the record after its own triples: %s", name, ntriples(t, []rdf.Triple{tr}))
+				case strings.HasPrefix(s, self+"."):
+					if tr.Pred == foafPrimaryTopic && tr.Obj.String() == self {
+						docs[s] = true
+					}
+				case tr.Pred == rdfsLabel || tr.Pred == dctermsTitle:
+				default:
+					if tr.Obj.String() != self {
+						t.Errorf("Resource(%s): %s is neither a label, a link to the record nor about its documents", name, ntriples(t, []rdf.Triple{tr}))
+					}
 				}
+			}
+			if len(docs) != len(DocumentFormats) {
+				t.Errorf("Resource(%s): documents %v", name, docs)
 			}
 		}
 	}
@@ -479,49 +512,78 @@ func cloneEvent(e *annalsv1.Event) *annalsv1.Event {
 	return proto.Clone(e).(*annalsv1.Event)
 }
 
-// TestResourcesMergeIntoDump: the per-resource documents, merged, are the
-// dump without its header and dataset description — the same nodes, no
-// blank nodes to rename.
-func TestResourcesMergeIntoDump(t *testing.T) {
+// TestDumpIsUnionOfRecords: the dump is exactly the union of every record's
+// triples (RecordTriples) and the dataset description (DatasetTriples), in
+// every format: nothing else, nothing twice. Each record's triples have the
+// record or a node under it as subject, and no other record's subject.
+func TestDumpIsUnionOfRecords(t *testing.T) {
 	x := newExporter(t)
-	r := fixtureStore()
-	data, _ := exportDataset(t, x, r, NTriples)
-	withoutMeta := func(ts []rdf.Triple) []rdf.Triple {
-		var kept []rdf.Triple
-		for _, tr := range ts {
-			s := tr.Subj.String()
-			if tr.Pred == vannPreferredNamespacePrefix || s == x.DatasetIRI() || strings.HasPrefix(s, x.DatasetIRI()+"#") {
-				continue
+	for _, a := range []struct {
+		name string
+		r    *fakeStore
+	}{{"fixture", fixtureStore()}, {"synth", synthArchive(t, 200)}} {
+		t.Run(a.name, func(t *testing.T) {
+			ctx := context.Background()
+			var union bytes.Buffer
+			var count int64
+			collect := func(m proto.Message) error {
+				name := m.(interface{ GetName() string }).GetName()
+				var one bytes.Buffer
+				n, err := x.RecordTriples(ctx, &one, m)
+				if err != nil {
+					return err
+				}
+				count += n
+				self := x.IRI(name)
+				for _, tr := range decode(t, one.Bytes(), NTriples) {
+					if s := tr.Subj.String(); s != self && !strings.HasPrefix(s, self+"#") {
+						t.Errorf("%s: triple about %s", name, s)
+					}
+				}
+				union.Write(one.Bytes())
+				return nil
 			}
-			kept = append(kept, tr)
-		}
-		return kept
-	}
-	dump := withoutMeta(decode(t, data, NTriples))
-	var merged []rdf.Triple
-	b := fixtureBatch()
-	var names []string
-	for _, e := range b.Events {
-		names = append(names, e.Name)
-	}
-	for _, a := range b.Actors {
-		names = append(names, a.Name)
-	}
-	for _, p := range b.Places {
-		names = append(names, p.Name)
-	}
-	for _, s := range b.Sources {
-		names = append(names, s.Name)
-	}
-	for _, name := range names {
-		var buf bytes.Buffer
-		if err := x.Resource(context.Background(), r, name, &buf, Turtle); err != nil {
-			t.Fatal(err)
-		}
-		merged = append(merged, withoutMeta(decode(t, buf.Bytes(), Turtle))...)
-	}
-	if canonical(t, merged, nil) != canonical(t, dump, nil) {
-		t.Error("the per-resource documents do not add up to the dump")
+			r := a.r
+			if err := r.WalkEvents(ctx, func(e *annalsv1.Event) error { return collect(e) }); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.WalkActors(ctx, func(e *annalsv1.Actor) error { return collect(e) }); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.WalkPlaces(ctx, func(e *annalsv1.Place) error { return collect(e) }); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.WalkSources(ctx, func(e *annalsv1.Source) error { return collect(e) }); err != nil {
+				t.Fatal(err)
+			}
+			var desc bytes.Buffer
+			nd, err := x.DatasetTriples(ctx, r, &desc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tr := range decode(t, desc.Bytes(), NTriples) {
+				if s := tr.Subj.String(); s != x.DatasetIRI() && !strings.HasPrefix(s, x.DatasetIRI()+"#") {
+					t.Errorf("dataset description has a triple about %s", s)
+				}
+			}
+			nt, n := exportDataset(t, x, r, NTriples)
+			if want := append(union.Bytes(), desc.Bytes()...); !bytes.Equal(nt, want) {
+				t.Errorf("the N-Triples dump is not the records' triples then the description (%d vs %d bytes)", len(nt), len(want))
+			}
+			if n != count+nd {
+				t.Errorf("dump has %d triples, records %d + description %d", n, count, nd)
+			}
+			all := decode(t, append(union.Bytes(), desc.Bytes()...), NTriples)
+			for _, f := range []Format{Turtle, JSONLD} {
+				data, fn := exportDataset(t, x, r, f)
+				if fn != n {
+					t.Errorf("%v dump has %d triples, N-Triples %d", f, fn, n)
+				}
+				if f == Turtle && canonical(t, decode(t, data, f), nil) != canonical(t, all, nil) {
+					t.Errorf("%v dump differs from the union", f)
+				}
+			}
+		})
 	}
 }
 
@@ -547,33 +609,73 @@ func TestConcurrentExports(t *testing.T) {
 	}
 }
 
-// TestDescriptionMatchesDump: Description writes exactly the dataset
-// description that ends the dump, void:triples included.
+// TestDescriptionMatchesDump: the served description is the description
+// that ends the dump (DatasetTriples) plus, for every dump file, its size
+// and SHA-256, which match the files Dataset writes.
 func TestDescriptionMatchesDump(t *testing.T) {
 	x := newExporter(t)
-	for _, f := range []Format{Turtle, NTriples} {
-		data, n := exportDataset(t, x, fixtureStore(), f)
-		var fromDump []rdf.Triple
-		for _, tr := range decode(t, data, f) {
-			if s := tr.Subj.String(); s == x.DatasetIRI() || strings.HasPrefix(s, x.DatasetIRI()+"#") {
-				fromDump = append(fromDump, tr)
-			}
-		}
+	ctx := context.Background()
+	var end bytes.Buffer
+	if _, err := x.DatasetTriples(ctx, fixtureStore(), &end); err != nil {
+		t.Fatal(err)
+	}
+	inDump := decode(t, end.Bytes(), NTriples)
+	s, err := x.Survey(ctx, fixtureStore())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []Format{Turtle, NTriples, JSONLD} {
 		var buf bytes.Buffer
-		if err := x.Description(context.Background(), fixtureStore(), &buf, f); err != nil {
+		if err := x.WriteDescription(&buf, f, s); err != nil {
 			t.Fatal(err)
 		}
-		var desc []rdf.Triple
-		for _, tr := range decode(t, buf.Bytes(), f) {
-			if tr.Pred != vannPreferredNamespacePrefix {
-				desc = append(desc, tr)
+		if f == JSONLD {
+			continue // checked by jsonld.js (TestJSONLDMatchesTurtle)
+		}
+		desc := decode(t, buf.Bytes(), f)
+		var rest []rdf.Triple
+		have := map[string]bool{}
+		for _, tr := range desc {
+			have[ntriples(t, []rdf.Triple{tr})] = true
+		}
+		for _, tr := range inDump {
+			if !have[ntriples(t, []rdf.Triple{tr})] {
+				t.Errorf("%v: the served description lacks %s", f, ntriples(t, []rdf.Triple{tr}))
 			}
 		}
-		if canonical(t, desc, nil) != canonical(t, fromDump, nil) {
-			t.Errorf("%v: Description differs from the end of the dump:\n%s\n---\n%s", f, ntriples(t, desc), ntriples(t, fromDump))
+		for _, tr := range desc {
+			if tr.Pred == dcatByteSize || tr.Pred == spdxChecksum || strings.HasSuffix(tr.Subj.String(), "-sha256") {
+				rest = append(rest, tr)
+			}
 		}
-		if got := voidTriplesValue(t, desc); got != n {
-			t.Errorf("%v: Description says %d triples, the dump has %d", f, got, n)
+		if len(desc) != len(inDump)+len(rest) || len(rest) != 5*len(Distributions) {
+			t.Errorf("%v: %d triples served, %d in the dump, %d about sizes and digests", f, len(desc), len(inDump), len(rest))
+		}
+		if got := voidTriplesValue(t, desc); got != s.Triples {
+			t.Errorf("%v: Description says %d triples, the survey %d", f, got, s.Triples)
+		}
+	}
+	for _, d := range s.Dists {
+		var buf bytes.Buffer
+		var w io.Writer = &buf
+		var zw *gzip.Writer
+		if d.Gzip {
+			zw = NewGzipWriter(&buf)
+			w = zw
+		}
+		n, err := x.Dataset(ctx, fixtureStore(), w, d.Format, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if zw != nil {
+			zw.Close()
+		}
+		sum := sha256.Sum256(buf.Bytes())
+		if int64(buf.Len()) != d.Bytes || hex.EncodeToString(sum[:]) != d.SHA256 {
+			t.Errorf("%s: %d bytes %x, the survey says %d bytes %s", d.File(), buf.Len(), sum, d.Bytes, d.SHA256)
+		}
+		if n != s.Triples {
+			t.Errorf("%s: %d triples, the survey says %d", d.File(), n, s.Triples)
 		}
 	}
 }

@@ -72,8 +72,23 @@ func (f *fakeStore) GetSource(_ context.Context, name string) (*annalsv1.Source,
 	return get(f.sources, name)
 }
 
-func (f *fakeStore) ListEvents(context.Context, store.EventFilter, store.Page) (store.Result[*annalsv1.Event], error) {
-	return store.Result[*annalsv1.Event]{}, errNotImplemented
+// ListEvents filters by actor (a participant) and place only, in name
+// order, in one page.
+func (f *fakeStore) ListEvents(_ context.Context, flt store.EventFilter, _ store.Page) (store.Result[*annalsv1.Event], error) {
+	if flt.Month != 0 || flt.HasFrom || flt.HasTo || flt.Query != "" || flt.WikidataID != "" {
+		return store.Result[*annalsv1.Event]{}, errNotImplemented
+	}
+	var out []*annalsv1.Event
+	for _, e := range f.events {
+		if flt.Actor != "" && !slices.ContainsFunc(e.GetParticipants(), func(p *annalsv1.Participant) bool { return p.GetActor() == flt.Actor }) {
+			continue
+		}
+		if flt.Place != "" && !slices.Contains(e.GetPlaces(), flt.Place) {
+			continue
+		}
+		out = append(out, e)
+	}
+	return store.Result[*annalsv1.Event]{Items: out}, nil
 }
 func (f *fakeStore) ListActors(context.Context, store.ActorFilter, store.Page) (store.Result[*annalsv1.Actor], error) {
 	return store.Result[*annalsv1.Actor]{}, errNotImplemented

@@ -77,6 +77,7 @@ func fixtureBatch() store.Batch {
 			{Actor: "actors/soviet-union", Role: annalsv1.ParticipantRole_PARTICIPANT_ROLE_PARTY},
 			{Actor: "actors/empire-of-japan", Role: annalsv1.ParticipantRole_PARTICIPANT_ROLE_PARTY},
 			{Actor: "actors/government-of-the-soviet-union", Role: annalsv1.ParticipantRole_PARTICIPANT_ROLE_PARTY},
+			{Actor: "actors/government-of-japan", Role: annalsv1.ParticipantRole_PARTICIPANT_ROLE_PARTY},
 			{Actor: "actors/vyacheslav-molotov", Role: annalsv1.ParticipantRole_PARTICIPANT_ROLE_SIGNATORY,
 				Description: "The Soviet Foreign Minister who signed the pact on behalf of the Soviet Union.", DisplayName: "Vyacheslav Molotov"},
 			{Actor: "actors/yosuke-matsuoka", Role: annalsv1.ParticipantRole_PARTICIPANT_ROLE_SIGNATORY,
@@ -148,6 +149,26 @@ func fixtureBatch() store.Batch {
 		},
 	}
 
+	// A year known in the Julian calendar, and a war whose end the record
+	// does not know (a span, never a point in time).
+	fair := &annalsv1.Event{
+		Name:    "events/the-first-green-fair",
+		Labels:  []*annalsv1.Label{lbl("en", "The First Green Fair")},
+		Summary: "A fair was held on the green for the first time.",
+		Date: &annalsv1.HistoricalDate{Year: 1066,
+			Precision: annalsv1.DatePrecision_DATE_PRECISION_YEAR, Calendar: annalsv1.Calendar_CALENDAR_JULIAN},
+	}
+	war := &annalsv1.Event{
+		Name:   "events/soviet-japanese-war",
+		Labels: []*annalsv1.Label{lbl("en", "Soviet–Japanese War")},
+		Date:   day(1945, 8, 9), EndUnknown: true,
+		Participants: []*annalsv1.Participant{
+			{Actor: "actors/soviet-union", Role: annalsv1.ParticipantRole_PARTICIPANT_ROLE_PARTY},
+			{Actor: "actors/empire-of-japan", Role: annalsv1.ParticipantRole_PARTICIPANT_ROLE_PARTY},
+		},
+		WikidataId: "Q220602",
+	}
+
 	actors := []*annalsv1.Actor{
 		{
 			Name: "actors/soviet-union", Kind: annalsv1.ActorKind_ACTOR_KIND_STATE,
@@ -169,6 +190,12 @@ func fixtureBatch() store.Batch {
 			Labels: []*annalsv1.Label{lbl("en", "Government of the Soviet Union")},
 			State:  "actors/soviet-union", Unreconciled: true,
 			Sources: []string{pactSrc.Name},
+		},
+		{
+			// Wikidata's item is the present Government of Japan: close, not the same.
+			Name: "actors/government-of-japan", Kind: annalsv1.ActorKind_ACTOR_KIND_GOVERNMENT,
+			Labels: []*annalsv1.Label{lbl("en", "Government of Japan")},
+			State:  "actors/empire-of-japan", WikidataId: "Q1190574", WikidataMatch: annalsv1.WikidataMatch_WIKIDATA_MATCH_CLOSE,
 		},
 		{
 			Name: "actors/vyacheslav-molotov", Kind: annalsv1.ActorKind_ACTOR_KIND_PERSON,
@@ -221,7 +248,7 @@ func fixtureBatch() store.Batch {
 	}
 
 	return store.Batch{
-		Events:  []*annalsv1.Event{pact, caesar, khalkhin, conflicts, rome, trickyEvent()},
+		Events:  []*annalsv1.Event{pact, caesar, khalkhin, conflicts, rome, fair, war, trickyEvent()},
 		Actors:  actors,
 		Places:  places,
 		Sources: []*annalsv1.Source{pactSrc, oldPact, caesarSrc},
@@ -229,7 +256,7 @@ func fixtureBatch() store.Batch {
 }
 
 // trickyCase is a text and language tag the writers must round-trip, and
-// the tag the output must carry ("" for a plain string).
+// the tag the output must carry ("und" for a tag that is empty or not BCP 47).
 type trickyCase struct {
 	name, value, tag, wantTag string
 	// jenaWarns marks text Jena's riot warns about although it is valid RDF
@@ -258,9 +285,9 @@ var trickyCases = []trickyCase{
 	{"deprecated tag", "ניטרליות", "iw", "he", false, false},
 	{"region digits", "Pacto de neutralidad", "es-419", "es-419", false, false},
 	{"variant", "Pakt", "sl-rozaj-biske", "sl-rozaj-biske", false, false},
-	{"empty tag", "no language", "", "", false, false},
-	{"invalid tag", "bad tag", "not a tag!", "", false, false},
-	{"leading hyphen tag", "bad tag 2", "-en", "", false, false},
+	{"empty tag", "no language", "", "und", false, false},
+	{"invalid tag", "bad tag", "not a tag!", "und", false, false},
+	{"leading hyphen tag", "bad tag 2", "-en", "und", false, false},
 	{"turtle syntax", `<http://x> ; , . @prefix "a"^^xsd:b # not a comment`, "en", "en", false, false},
 	{"trailing backslash", `ends with \`, "en", "en", false, false},
 	{"only spaces", "   ", "en", "en", false, false},

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,6 +64,12 @@ func (b *builder) fail(format string, args ...any) {
 }
 
 func (b *builder) add(s rdf.IRI, p rdf.IRI, o rdf.Object) {
+	p = b.x.vocab(p)
+	if oi, ok := o.(rdf.IRI); ok {
+		if t := b.x.vocab(oi); t != oi {
+			o = t
+		}
+	}
 	// A subject's triples are added one after the other: box it once.
 	if b.subjBoxed == nil || s != b.subj {
 		b.subj, b.subjBoxed = s, s
@@ -109,9 +116,9 @@ func (b *builder) appendDone(dst []rdf.Triple) ([]rdf.Triple, error) {
 				b.subjs = append(b.subjs, sub)
 			}
 		}
-		rank, ok := predicateRank[t.Pred.String()]
+		rank, ok := b.x.rank[t.Pred.String()]
 		if !ok {
-			rank = len(predicateRank)
+			rank = len(predicateOrder)
 		}
 		b.keys = append(b.keys, tripleKey{subj: int32(last), pred: int32(rank), i: int32(i)})
 	}
@@ -128,7 +135,7 @@ func (b *builder) appendDone(dst []rdf.Triple) ([]rdf.Triple, error) {
 	for k := range b.keys {
 		b.keys[k].subj = b.ranks[b.keys[k].subj]
 	}
-	unknown := int32(len(predicateRank))
+	unknown := int32(len(predicateOrder))
 	slices.SortFunc(b.keys, func(a, c tripleKey) int {
 		if a.subj != c.subj {
 			return cmp.Compare(a.subj, c.subj)
@@ -159,32 +166,28 @@ func (b *builder) appendDone(dst []rdf.Triple) ([]rdf.Triple, error) {
 // predicateOrder is the order in which a subject's predicates are written:
 // what it is, what it is called, when, where, who, then links and provenance.
 var predicateOrder = []rdf.IRI{
-	rdfType, rdfsLabel, schemaName, skosAltLabel, dctermsTitle, schemaDescription, schemaHeadline,
-	schemaPosition, rdfValue, semRoleType, annalsNameAsWritten, schemaJobTitle,
+	rdfType, rdfsLabel, schemaName, foafName, skosAltLabel, dctermsTitle, schemaDescription, dctermsDescription, schemaHeadline,
+	schemaPosition, rdfValue, semRoleType, annalsNameAsWritten, schemaJobTitle, schemaInLanguage,
 	schemaStartDate, schemaEndDate, schemaBirthDate, schemaDeathDate, schemaFoundingDate, schemaDissolutionDate,
-	semHasBeginTimeStamp, semHasEndTimeStamp,
-	wdtPointInTime, wdtStartTime, wdtEndTime, wdtDateOfBirth, wdtDateOfDeath, wdtInception, wdtDissolved,
+	semHasBeginTimeStamp, semHasEndTimeStamp, semEarliestBegin, semLatestBegin, semEarliestEnd, semLatestEnd,
+	wdtPointInTime, wdtStartTime, wdtEndTime, annalsEndUnknown, wdtDateOfBirth, wdtDateOfDeath, wdtInception, wdtDissolved,
 	annalsStartDateValue, annalsEndDateValue,
 	wikibaseTimeValueProp, wikibasePrecision, wikibaseTimezone, wikibaseCalendar,
-	wdtLocation, schemaLocation, semHasPlace, wdtCoordinates, schemaGeo, schemaLatitude, schemaLongitude, wdtCountry, schemaMemberOf,
-	wdtParticipant, wdtSignatory, semHasActor,
+	wdtLocation, schemaLocation, semHasPlace, wdtCoordinates, schemaGeo, schemaLatitude, schemaLongitude, annalsCountry, annalsState, schemaMemberOf,
+	wdtParticipant, semHasActor, provGenerated, provWasGeneratedBy, wdtSignatory,
 	wdtFollows, wdtFollowedBy, wdtHasCause, wdtHasEffect, wdtPartOf, schemaSuperEvent, wdtHasPart, schemaSubEvent,
 	annalsEndedBy, annalsEnds, dctermsRelation,
-	schemaImage, schemaCaption, annalsStyle, annalsCaptionYear,
+	schemaImage, schemaContentURL, schemaCaption, annalsStyle, annalsCaptionYear,
 	schemaSubjectOf, schemaAbout, schemaHasPart, schemaItem, schemaText,
 	spdxChecksum, spdxAlgorithm, spdxChecksumValue, provGeneratedAtTime, provWasRevisionOf,
-	annalsUnreconciled, owlSameAs, provWasDerivedFrom,
+	annalsUnreconciled, owlSameAs, skosCloseMatch, provWasDerivedFrom,
+	// Documents and the dataset description.
+	foafPrimaryTopic, dctermsFormat, dctermsPublisher, dctermsLicense, dctermsIssued, dctermsModified,
+	foafHomepage, dcatLandingPage, voidURISpace, voidSPARQLEndpoint, voidTriples, voidEntities, voidClasses, voidProperties,
+	voidFeature, voidDataDump, voidVocabulary, voidExampleResource, voidSubset, voidClassPartition, voidPropPartition,
+	voidClass, voidProperty, voidLinkPredicate, voidSubjectsTarget, voidObjectsTarget,
+	dcatDistribProp, dcatDownloadURL, dcatMediaType, dcatCompress, dcatByteSize,
 }
-
-var predicateRank = func() map[string]int {
-	m := make(map[string]int, len(predicateOrder))
-	for i, p := range predicateOrder {
-		if _, dup := m[p.String()]; !dup {
-			m[p.String()] = i
-		}
-	}
-	return m
-}()
 
 // compareObjects orders objects: IRIs before literals, IRIs by their string,
 // literals by language tag, then lexical form, then datatype.
@@ -254,8 +257,9 @@ func (b *builder) label(s rdf.IRI, l *annalsv1.Label, preds ...rdf.IRI) {
 // and lower-cased, as Wikidata writes tags and as RDF 1.1 allows ("zh-Hant-TW"
 // -> "zh-hant-tw"; "iw" -> "he"): SPARQL compares lang() results as strings,
 // so tags that join with Wikidata's must be spelt as Wikidata spells them. A
-// tag that is empty or not BCP 47 gives a plain string: the text is kept, the
-// unusable tag dropped.
+// tag that is empty or not BCP 47 gives "und" (BCP 47's undetermined
+// language): the text is kept, the unusable tag dropped, and the literal is
+// still marked as text in some language.
 //
 // knakk/rdf's NewLangLiteral rejects valid tags with more than one hyphen
 // ("zh-Hant-TW"); for those the literal is made by knakk/rdf's own N-Triples
@@ -268,7 +272,7 @@ func (b *builder) langLiteral(v, tag string) rdf.Literal {
 		b.langs[tag] = norm
 	}
 	if norm == "" {
-		return plainLit(v)
+		norm = "und" // BCP 47's "undetermined": natural-language text is always tagged
 	}
 	if l, err := rdf.NewLangLiteral(v, norm); err == nil {
 		return l
@@ -379,8 +383,9 @@ func (b *builder) labels(s rdf.IRI, labels, aliases []*annalsv1.Label) {
 	}
 }
 
-// sameAs adds owl:sameAs wd:{id} when the record has a Wikidata id.
-func (b *builder) sameAs(s rdf.IRI, name, id string) {
+// wikidata links s to its Wikidata item: owl:sameAs when the item is the same
+// thing, skos:closeMatch when the record says it is only close.
+func (b *builder) wikidata(s rdf.IRI, name, id string, m annalsv1.WikidataMatch) {
 	if id == "" {
 		return
 	}
@@ -388,7 +393,14 @@ func (b *builder) sameAs(s rdf.IRI, name, id string) {
 		b.fail("record %q: malformed Wikidata id %q", name, id)
 		return
 	}
-	b.add(s, owlSameAs, wikidataEntity(id))
+	switch m {
+	case annalsv1.WikidataMatch_WIKIDATA_MATCH_UNSPECIFIED, annalsv1.WikidataMatch_WIKIDATA_MATCH_EXACT:
+		b.add(s, owlSameAs, wikidataEntity(id))
+	case annalsv1.WikidataMatch_WIKIDATA_MATCH_CLOSE:
+		b.add(s, skosCloseMatch, wikidataEntity(id))
+	default:
+		b.fail("record %q: unknown Wikidata match %d", name, m)
+	}
 }
 
 // derivedFrom adds prov:wasDerivedFrom for each source.
@@ -400,31 +412,43 @@ func (b *builder) derivedFrom(s rdf.IRI, name string, sources []string) {
 	}
 }
 
-// date adds the triples of one date: d as an XSD literal typed by
-// precision (xsd:date, xsd:gYearMonth, xsd:gYear) with each of typed, the
-// Wikidata-style xsd:dateTime with wd, and the annals:startDateValue or
-// annals:endDateValue node that carries precision and calendar.
-func (b *builder) date(s rdf.IRI, name, field string, d *annalsv1.HistoricalDate, typed []rdf.IRI, wd rdf.IRI, end bool) {
+// fine reports whether d is known to the year or better: only such a date
+// may be written as an XSD date, year-month or year, or as Wikidata's truthy
+// xsd:dateTime. A decade, century or millennium written so would read as its
+// first year (or its first day); it is written as bounds and a value node
+// with its precision instead.
+func fine(d *annalsv1.HistoricalDate) bool {
+	return d.GetPrecision() >= annalsv1.DatePrecision_DATE_PRECISION_YEAR
+}
+
+// date adds the triples of one date: when it is known to the year or better
+// (fine), d as an XSD literal typed by precision (xsd:date, xsd:gYearMonth,
+// xsd:gYear) with each of typed and the Wikidata-style xsd:dateTime with wd;
+// always the annals:startDateValue or annals:endDateValue node that carries
+// precision and calendar. It reports whether d is valid.
+func (b *builder) date(s rdf.IRI, name, field string, d *annalsv1.HistoricalDate, typed []rdf.IRI, wd rdf.IRI, end bool) bool {
 	if fe := histdate.Validate(d); fe != nil {
 		b.fail("record %q: %s: %v", name, field, fe)
-		return
-	}
-	lex, dt := histdate.XSD(d)
-	var dtIRI rdf.IRI
-	switch dt {
-	case "date":
-		dtIRI = xsdDate
-	case "gYearMonth":
-		dtIRI = xsdGYearMonth
-	default:
-		dtIRI = xsdGYear
-	}
-	for _, p := range typed {
-		b.add(s, p, typedLit(lex, dtIRI))
+		return false
 	}
 	dateTime := typedLit(histdate.DateTime(d), xsdDateTime)
-	if wd != (rdf.IRI{}) {
-		b.add(s, wd, dateTime)
+	if fine(d) {
+		lex, dt := histdate.XSD(d)
+		var dtIRI rdf.IRI
+		switch dt {
+		case "date":
+			dtIRI = xsdDate
+		case "gYearMonth":
+			dtIRI = xsdGYearMonth
+		default:
+			dtIRI = xsdGYear
+		}
+		for _, p := range typed {
+			b.add(s, p, typedLit(lex, dtIRI))
+		}
+		if wd != (rdf.IRI{}) {
+			b.add(s, wd, dateTime)
+		}
 	}
 	valueProp, frag := annalsStartDateValue, "start-date"
 	if end {
@@ -442,7 +466,22 @@ func (b *builder) date(s rdf.IRI, name, field string, d *annalsv1.HistoricalDate
 	}
 	b.add(v, wikibaseCalendar, cal)
 	b.add(v, rdfsLabel, langLit(histdate.String(d), "en"))
+	return true
 }
+
+// bounds adds the first and last instants d may stand for (SEM's earliest
+// and latest time stamps, as comparable xsd:dateTime values). d must be valid.
+func (b *builder) bounds(s rdf.IRI, d *annalsv1.HistoricalDate, earliest, latest rdf.IRI) {
+	lo, hi := histdate.DateTimeBounds(d)
+	b.add(s, earliest, typedLit(lo, xsdDateTime))
+	b.add(s, latest, typedLit(hi, xsdDateTime))
+}
+
+// docLang is the language of documents in the seed format, and so of every
+// text taken from one (summaries, articles, captions, titles, names and
+// descriptions as written): the format is English (its dates, its "Key
+// Figures" heading). Descriptions written by curators are English too.
+const docLang = "en"
 
 // Events.
 
@@ -457,16 +496,33 @@ func (b *builder) event(e *annalsv1.Event) {
 	b.labels(s, e.GetLabels(), nil)
 	b.english(s, schemaDescription, e.GetSummary())
 
-	// Dates.
-	if e.GetDate() == nil {
+	// Dates. A point in time has one date and no end; a span has an end, or
+	// is marked as one whose end is not known. Nothing is said of an end the
+	// record does not have.
+	start, end := e.GetDate(), e.GetEndDate()
+	if start == nil {
 		b.fail("record %q: date: an event needs a date", name)
 		return
 	}
-	if e.GetEndDate() == nil {
-		b.date(s, name, "date", e.GetDate(), []rdf.IRI{schemaStartDate, semHasBeginTimeStamp, semHasEndTimeStamp}, wdtPointInTime, false)
-	} else {
-		b.date(s, name, "date", e.GetDate(), []rdf.IRI{schemaStartDate, semHasBeginTimeStamp}, wdtStartTime, false)
-		b.date(s, name, "end_date", e.GetEndDate(), []rdf.IRI{schemaEndDate, semHasEndTimeStamp}, wdtEndTime, true)
+	switch {
+	case end == nil && !e.GetEndUnknown():
+		if !b.date(s, name, "date", start, []rdf.IRI{schemaStartDate, semHasBeginTimeStamp}, wdtPointInTime, false) {
+			return
+		}
+	case end == nil:
+		if !b.date(s, name, "date", start, []rdf.IRI{schemaStartDate, semHasBeginTimeStamp}, wdtStartTime, false) {
+			return
+		}
+		b.add(s, annalsEndUnknown, typedLit("true", xsdBoolean))
+	default:
+		if !b.date(s, name, "date", start, []rdf.IRI{schemaStartDate, semHasBeginTimeStamp}, wdtStartTime, false) ||
+			!b.date(s, name, "end_date", end, []rdf.IRI{schemaEndDate, semHasEndTimeStamp}, wdtEndTime, true) {
+			return
+		}
+	}
+	b.bounds(s, start, semEarliestBegin, semLatestBegin)
+	if end != nil {
+		b.bounds(s, end, semEarliestEnd, semLatestEnd)
 	}
 
 	// Places.
@@ -478,7 +534,10 @@ func (b *builder) event(e *annalsv1.Event) {
 		}
 	}
 
-	// Participants.
+	// Participants. Signatories signed a document the event produced: the
+	// document, not the event, has them as wdt:P1891 (signatory), as a
+	// treaty has in Wikidata.
+	var signatories []rdf.IRI
 	for _, p := range e.GetParticipants() {
 		a, ok := b.ref(name, resource.Actors, p.GetActor())
 		if !ok {
@@ -491,7 +550,7 @@ func (b *builder) event(e *annalsv1.Event) {
 		}
 		b.add(s, wdtParticipant, a)
 		if p.GetRole() == annalsv1.ParticipantRole_PARTICIPANT_ROLE_SIGNATORY {
-			b.add(s, wdtSignatory, a)
+			signatories = append(signatories, a)
 		}
 		b.add(s, semHasActor, a)
 		role := hash(s, "role-"+rt.slug+"-"+actorID)
@@ -499,8 +558,21 @@ func (b *builder) event(e *annalsv1.Event) {
 		b.add(role, rdfType, semRole)
 		b.add(role, rdfValue, a)
 		b.add(role, semRoleType, rt.iri)
-		b.text(role, schemaDescription, p.GetDescription())
-		b.text(role, annalsNameAsWritten, p.GetDisplayName())
+		b.english(role, schemaDescription, p.GetDescription())
+		b.english(role, annalsNameAsWritten, p.GetDisplayName())
+	}
+	if len(signatories) > 0 {
+		doc := hash(s, "document")
+		b.add(s, provGenerated, doc)
+		b.add(doc, rdfType, annalsSignedDocument)
+		b.add(doc, rdfType, schemaCreativeWork)
+		for _, l := range e.GetLabels() {
+			b.label(doc, l, schemaName)
+		}
+		b.add(doc, provWasGeneratedBy, s)
+		for _, a := range signatories {
+			b.add(doc, wdtSignatory, a)
+		}
 	}
 
 	// Related events.
@@ -533,13 +605,22 @@ func (b *builder) event(e *annalsv1.Event) {
 		}
 	}
 
-	// Illustration.
-	if il := e.GetIllustration(); il != nil && (il.GetCaption() != "" || il.GetStyle() != "" || il.GetYear() != 0) {
+	// Illustration: a picture described by its caption; its file only when
+	// the record gives one.
+	if il := e.GetIllustration(); il != nil && (il.GetCaption() != "" || il.GetStyle() != "" || il.GetYear() != 0 || il.GetContentUrl() != "") {
 		img := hash(s, "illustration")
 		b.add(s, schemaImage, img)
 		b.add(img, rdfType, schemaImageObject)
-		b.text(img, schemaCaption, il.GetCaption())
-		b.text(img, annalsStyle, il.GetStyle())
+		if u := il.GetContentUrl(); u != "" {
+			iri, err := absoluteIRI(u)
+			if err != nil {
+				b.fail("record %q: illustration.content_url: %v", name, err)
+				return
+			}
+			b.add(img, schemaContentURL, iri)
+		}
+		b.english(img, schemaCaption, il.GetCaption())
+		b.english(img, annalsStyle, il.GetStyle())
 		if y := il.GetYear(); y != 0 {
 			lex, _ := histdate.XSD(&annalsv1.HistoricalDate{Year: y, Precision: annalsv1.DatePrecision_DATE_PRECISION_YEAR})
 			b.add(img, annalsCaptionYear, typedLit(lex, xsdGYear))
@@ -552,21 +633,22 @@ func (b *builder) event(e *annalsv1.Event) {
 		b.add(s, schemaSubjectOf, art)
 		b.add(art, rdfType, schemaArticle)
 		b.add(art, schemaAbout, s)
+		b.add(art, schemaInLanguage, plainLit(docLang))
 		for i, sec := range e.GetArticle() {
 			n := strconv.Itoa(i + 1)
 			sn := hash(s, "section-"+n)
 			b.add(art, schemaHasPart, sn)
 			b.add(sn, rdfType, annalsArticleSection)
 			b.add(sn, schemaPosition, integer(int64(i+1)))
-			b.text(sn, schemaHeadline, sec.GetHeading())
-			b.text(sn, schemaText, strings.Join(sec.GetParagraphs(), "\n\n"))
+			b.english(sn, schemaHeadline, sec.GetHeading())
+			b.english(sn, schemaText, strings.Join(sec.GetParagraphs(), "\n\n"))
 			for j, it := range sec.GetItems() {
 				in := hash(s, "section-"+n+"-item-"+strconv.Itoa(j+1))
 				b.add(sn, schemaHasPart, in)
 				b.add(in, rdfType, schemaListItem)
 				b.add(in, schemaPosition, integer(int64(j+1)))
-				b.text(in, schemaName, it.GetTerm())
-				b.text(in, schemaDescription, it.GetText())
+				b.english(in, schemaName, it.GetTerm())
+				b.english(in, schemaDescription, it.GetText())
 				if it.GetActor() != "" {
 					if a, ok := b.ref(name, resource.Actors, it.GetActor()); ok {
 						b.add(in, schemaItem, a)
@@ -576,8 +658,17 @@ func (b *builder) event(e *annalsv1.Event) {
 		}
 	}
 
-	b.sameAs(s, name, e.GetWikidataId())
+	b.wikidata(s, name, e.GetWikidataId(), e.GetWikidataMatch())
 	b.derivedFrom(s, name, e.GetSources())
+}
+
+// absoluteIRI checks that u is an absolute http or https IRI.
+func absoluteIRI(u string) (rdf.IRI, error) {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return rdf.IRI{}, fmt.Errorf("%q is not an absolute http or https URL", u)
+	}
+	return rdf.NewIRI(u)
 }
 
 // Actors.
@@ -615,20 +706,23 @@ func (b *builder) actor(a *annalsv1.Actor) {
 		b.date(s, name, "end_date", d, endP, endWD, true)
 	}
 	for _, p := range a.GetPositions() {
-		b.text(s, schemaJobTitle, p)
+		b.english(s, schemaJobTitle, p)
 	}
+	// The state is the one the actor belonged to or served in the events:
+	// a fact of that time, so not Wikidata's truthy country (wdt:P17),
+	// which reads as true today.
 	if st := a.GetState(); st != "" {
 		if o, ok := b.ref(name, resource.Actors, st); ok {
-			b.add(s, schemaMemberOf, o)
-			if !person {
-				b.add(s, wdtCountry, o)
+			b.add(s, annalsState, o)
+			if person {
+				b.add(s, schemaMemberOf, o)
 			}
 		}
 	}
 	if a.GetUnreconciled() {
 		b.add(s, annalsUnreconciled, typedLit("true", xsdBoolean))
 	}
-	b.sameAs(s, name, a.GetWikidataId())
+	b.wikidata(s, name, a.GetWikidataId(), a.GetWikidataMatch())
 	b.derivedFrom(s, name, a.GetSources())
 }
 
@@ -658,15 +752,17 @@ func (b *builder) place(p *annalsv1.Place) {
 		b.add(g, schemaLatitude, decimal(lat))
 		b.add(g, schemaLongitude, decimal(lon))
 	}
+	// The country of the time of the events (Moscow's is the Soviet Union),
+	// not Wikidata's truthy wdt:P17, which would say it is so today.
 	if c := p.GetCountry(); c != "" {
 		if o, ok := b.ref(name, resource.Actors, c); ok {
-			b.add(s, wdtCountry, o)
+			b.add(s, annalsCountry, o)
 		}
 	}
 	if p.GetUnreconciled() {
 		b.add(s, annalsUnreconciled, typedLit("true", xsdBoolean))
 	}
-	b.sameAs(s, name, p.GetWikidataId())
+	b.wikidata(s, name, p.GetWikidataId(), p.GetWikidataMatch())
 	b.derivedFrom(s, name, p.GetSources())
 }
 
@@ -680,7 +776,10 @@ func (b *builder) source(src *annalsv1.Source) {
 	}
 	b.add(s, rdfType, provEntity)
 	b.add(s, rdfType, schemaCreativeWork)
-	b.text(s, dctermsTitle, src.GetTitle())
+	b.english(s, dctermsTitle, src.GetTitle())
+	if src.GetText() != "" {
+		b.add(s, schemaInLanguage, plainLit(docLang))
+	}
 	if h := src.GetSha256(); h != "" {
 		if len(h) != 64 || strings.Trim(h, "0123456789abcdef") != "" {
 			b.fail("record %q: sha256 %q is not 64 lower-case hex digits", name, h)
@@ -705,5 +804,5 @@ func (b *builder) source(src *annalsv1.Source) {
 			b.add(s, provWasRevisionOf, o)
 		}
 	}
-	b.text(s, schemaText, src.GetText())
+	b.english(s, schemaText, src.GetText())
 }

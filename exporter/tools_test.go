@@ -5,14 +5,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/annals-project/annals/store"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/knakk/rdf"
+
+	"github.com/annals-project/annals/store"
 )
 
 // The independent RDF checkers: rapper (Debian raptor2-utils), Apache Jena's
@@ -98,13 +103,21 @@ func rapperNTriples(t *testing.T, file string, f Format) []byte {
 	return out
 }
 
-var riotCount = regexp.MustCompile(` : Triples = (\d+)$`)
+var riotCount = regexp.MustCompile(` : Triples = ([\d,]+)$`)
 
 // riot parses file with Jena and returns the number of triples, failing on
 // any error or warning (Jena also checks lexical forms against datatypes).
 func riot(t *testing.T, file string) int64 {
 	t.Helper()
-	cmd := exec.Command("../scripts/riot", "--count", file)
+	args := []string{"--count", file}
+	if strings.HasSuffix(file, ".jsonld") {
+		// Jena 4.5's JSON-LD 1.1 reader (Titanium) needs a jakarta.json
+		// implementation Debian does not install with it; its JSON-LD 1.0
+		// reader (jsonld-java) reads Annals' documents, which use nothing
+		// of 1.1.
+		args = append([]string{"--syntax=jsonld10"}, args...)
+	}
+	cmd := exec.Command("../scripts/riot", args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -113,7 +126,7 @@ func riot(t *testing.T, file string) int64 {
 		switch {
 		case l == "":
 		case riotCount.MatchString(l):
-			n, _ = strconv.ParseInt(riotCount.FindStringSubmatch(l)[1], 10, 64)
+			n, _ = strconv.ParseInt(strings.ReplaceAll(riotCount.FindStringSubmatch(l)[1], ",", ""), 10, 64)
 		default:
 			t.Errorf("riot %s: %s", file, l)
 		}
@@ -152,21 +165,31 @@ func rdfcheck(t *testing.T, file string, queries ...string) rdfcheckResult {
 	return r
 }
 
-// writeDumps exports the fixture archive in both formats into a temporary
+// writeDumps exports the fixture archive in every format into a temporary
 // directory and returns the file names and the triple count.
 func writeDumps(t *testing.T) (map[Format]string, int64) {
 	t.Helper()
 	return writeDumpsOf(t, fixtureStore())
 }
 
-// writeDumpsOf is writeDumps for the archive in r.
+// contextFile is the name, beside a JSON-LD dump, of the @context it refers
+// to; inlineFile the name of the same dump with the context inline, for
+// the parsers that fetch nothing (Jena, Oxigraph).
+const (
+	contextFile = "context.jsonld"
+	inlineFile  = "dataset-inline.jsonld"
+)
+
+// writeDumpsOf is writeDumps for the archive in r; beside the JSON-LD dump
+// it writes the context (contextFile) and the dump with the context inline
+// (inlineFile).
 func writeDumpsOf(t *testing.T, r store.Reader) (map[Format]string, int64) {
 	t.Helper()
 	dir := t.TempDir()
 	x := newExporter(t)
 	files := map[Format]string{}
 	var count int64 = -1
-	for _, f := range []Format{Turtle, NTriples} {
+	for _, f := range Formats {
 		data, n := exportDataset(t, x, r, f)
 		if count >= 0 && n != count {
 			t.Fatalf("%v has %d triples, the other format %d", f, n, count)
@@ -177,33 +200,108 @@ func writeDumpsOf(t *testing.T, r store.Reader) (map[Format]string, int64) {
 			t.Fatal(err)
 		}
 	}
+	writeContext(t, x, dir)
 	return files, count
 }
 
-// TestIndependentParsers: rapper, Jena, Oxigraph and N3.js read both dumps
-// without a warning, and all count the triples Dataset wrote and void:triples states.
-func TestIndependentParsers(t *testing.T) {
-	files, n := writeDumps(t)
-	checkParsers(t, files, n)
+// writeContext writes x's context into dir (contextFile) and, for every
+// .jsonld file there, a copy with the context inline (inlineFile for the
+// dump, {name}-inline.jsonld for others).
+func writeContext(t *testing.T, x *Exporter, dir string) {
+	t.Helper()
+	var ctx bytes.Buffer
+	if err := x.Context(&ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, contextFile), ctx.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		Context json.RawMessage `json:"@context"`
+	}
+	if err := json.Unmarshal(ctx.Bytes(), &c); err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := json.Marshal(x.ContextIRI())
+	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonld"))
+	for _, f := range files {
+		if strings.HasSuffix(f, "-inline.jsonld") || filepath.Base(f) == contextFile {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inline := bytes.Replace(data, []byte(`"@context": `+string(ref)), []byte(`"@context": `+string(c.Context)), 1)
+		if bytes.Equal(inline, data) {
+			t.Fatalf("%s does not refer to the context %s", f, x.ContextIRI())
+		}
+		if err := os.WriteFile(strings.TrimSuffix(f, ".jsonld")+"-inline.jsonld", inline, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
-// checkParsers runs the independent parsers over dumps of n triples.
+// jsonldTriples reads a JSON-LD file with jsonld.js (scripts/jsonldcheck.mjs),
+// its context from contextFile beside it, and returns the triples.
+func jsonldTriples(t *testing.T, x *Exporter, file string) []rdf.Triple {
+	t.Helper()
+	ctx := filepath.Join(filepath.Dir(file), contextFile)
+	cmd := exec.Command("node", "../scripts/jsonldcheck.mjs", "--context", x.ContextIRI()+"="+ctx, file)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil || stderr.Len() > 0 {
+		t.Fatalf("jsonld.js %s: %v\n%s", file, err, stderr.String())
+	}
+	return decode(t, out, NTriples) // N-Quads of the default graph are N-Triples
+}
+
+func needJSONLD(t *testing.T) {
+	needNode(t)
+	_, err := os.Stat("../node_modules/jsonld/package.json")
+	requireTool(t, err == nil, "jsonld.js (npm ci)")
+}
+
+// TestIndependentParsers: rapper, Jena, Oxigraph, N3.js and jsonld.js read
+// the dumps without a warning, and all count the triples Dataset wrote and
+// void:triples states.
+func TestIndependentParsers(t *testing.T) {
+	t.Run("fixture", func(t *testing.T) {
+		files, n := writeDumps(t)
+		checkParsers(t, files, n)
+	})
+	t.Run("synth", func(t *testing.T) {
+		files, n := writeDumpsOf(t, synthArchive(t, 200))
+		checkParsers(t, files, n)
+	})
+}
+
+// checkParsers runs the independent parsers over dumps of n triples: rapper
+// (Turtle, N-Triples), Jena riot (all three), Oxigraph (all three), N3.js
+// (Turtle, N-Triples) and jsonld.js (JSON-LD, which must hold exactly the
+// triples of the Turtle dump).
 func checkParsers(t *testing.T, files map[Format]string, n int64) {
-	for _, f := range []Format{Turtle, NTriples} {
+	x := newExporter(t)
+	for _, f := range Formats {
 		file := files[f]
 		data, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v := voidTriplesValue(t, decode(t, data, f)); v != n {
+		if f == JSONLD {
+			file = filepath.Join(filepath.Dir(file), inlineFile)
+		} else if v := voidTriplesValue(t, decode(t, data, f)); v != n {
 			t.Errorf("%v: void:triples %d, Dataset returned %d", f, v, n)
 		}
-		t.Run(f.String()+"/rapper", func(t *testing.T) {
-			needRapper(t)
-			if got := rapper(t, file, f); got != n {
-				t.Errorf("rapper counts %d triples, want %d", got, n)
-			}
-		})
+		if f != JSONLD {
+			t.Run(f.String()+"/rapper", func(t *testing.T) {
+				needRapper(t)
+				if got := rapper(t, file, f); got != n {
+					t.Errorf("rapper counts %d triples, want %d", got, n)
+				}
+			})
+		}
 		t.Run(f.String()+"/jena", func(t *testing.T) {
 			needRiot(t)
 			if got := riot(t, file); got != n {
@@ -213,7 +311,7 @@ func checkParsers(t *testing.T, files map[Format]string, n int64) {
 		t.Run(f.String()+"/oxigraph+n3", func(t *testing.T) {
 			needNode(t)
 			r := rdfcheck(t, file, "SELECT ?n WHERE { ?d a <http://rdfs.org/ns/void#Dataset> ; <http://rdfs.org/ns/void#triples> ?n }")
-			if r.Oxigraph != n || r.N3 != n {
+			if r.Oxigraph != n || (f != JSONLD && r.N3 != n) {
 				t.Errorf("oxigraph counts %d, n3 %d triples, want %d", r.Oxigraph, r.N3, n)
 			}
 			want := `"` + strconv.FormatInt(n, 10) + `"^^<http://www.w3.org/2001/XMLSchema#integer>`
@@ -221,6 +319,25 @@ func checkParsers(t *testing.T, files map[Format]string, n int64) {
 				t.Errorf("SPARQL void:triples = %v, want %s", rows, want)
 			}
 		})
+		if f == JSONLD {
+			t.Run("jsonld/jsonld.js", func(t *testing.T) {
+				needJSONLD(t)
+				ts := jsonldTriples(t, x, files[JSONLD])
+				if int64(len(ts)) != n {
+					t.Errorf("jsonld.js reads %d triples, want %d", len(ts), n)
+				}
+				if v := voidTriplesValue(t, ts); v != n {
+					t.Errorf("jsonld.js: void:triples %d, want %d", v, n)
+				}
+				ttl, err := os.ReadFile(files[Turtle])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if canonical(t, ts, nil) != canonical(t, decode(t, ttl, Turtle), nil) {
+					t.Error("jsonld.js reads other triples from the JSON-LD dump than the Turtle dump holds")
+				}
+			})
+		}
 	}
 }
 
@@ -337,6 +454,84 @@ func TestUnusualBases(t *testing.T) {
 			if got := rapper(t, file, f); got != n {
 				t.Errorf("%s %v: rapper counts %d, want %d", base, f, got, n)
 			}
+		}
+	}
+}
+
+// TestJSONLDDocumentsMatchTurtle: jsonld.js, expanding each JSON-LD document
+// with the served context and converting it to RDF, gets exactly the
+// triples of the Turtle document: every record's document, the served
+// dataset description and the vocabulary, under the default base and another.
+func TestJSONLDDocumentsMatchTurtle(t *testing.T) {
+	needJSONLD(t)
+	ctx := context.Background()
+	for _, base := range []string{DefaultBase, "https://annals.example.org/data"} {
+		x, err := New(base, WithSPARQLEndpoint("https://sparql.example.org/annals"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := fixtureStore()
+		dir := t.TempDir()
+		turtle := map[string][]byte{}
+		write := func(name string, fn func(w io.Writer, f Format) error) {
+			for _, f := range []Format{Turtle, JSONLD} {
+				var buf bytes.Buffer
+				if err := fn(&buf, f); err != nil {
+					t.Fatalf("%s %v: %v", name, f, err)
+				}
+				file := filepath.Join(dir, name+f.Extension())
+				if f == Turtle {
+					turtle[file] = buf.Bytes()
+				} else if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for i, name := range allNames() {
+			write("record-"+strconv.Itoa(i), func(w io.Writer, f Format) error { return x.Resource(ctx, r, name, w, f) })
+		}
+		s, err := x.Survey(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		write("description", func(w io.Writer, f Format) error { return x.WriteDescription(w, f, s) })
+		write("vocab", func(w io.Writer, f Format) error { return x.Vocabulary(w, f) })
+		var cbuf bytes.Buffer
+		if err := x.Context(&cbuf); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, contextFile), cbuf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var files []string
+		for f := range turtle {
+			files = append(files, strings.TrimSuffix(f, ".ttl")+".jsonld")
+		}
+		slices.Sort(files)
+		cmd := exec.Command("node", append([]string{"../scripts/jsonldcheck.mjs", "--context", x.ContextIRI() + "=" + filepath.Join(dir, contextFile), "--json"}, files...)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil || stderr.Len() > 0 {
+			t.Fatalf("jsonld.js: %v\n%s", err, stderr.String())
+		}
+		sc := bufio.NewScanner(bytes.NewReader(out))
+		sc.Buffer(nil, 64<<20)
+		n := 0
+		for sc.Scan() {
+			var res struct{ File, Nquads string }
+			if err := json.Unmarshal(sc.Bytes(), &res); err != nil {
+				t.Fatal(err)
+			}
+			n++
+			got := decode(t, []byte(res.Nquads), NTriples)
+			want := decode(t, turtle[strings.TrimSuffix(res.File, ".jsonld")+".ttl"], Turtle)
+			if len(want) == 0 || canonical(t, got, nil) != canonical(t, want, nil) {
+				t.Errorf("%s %s: jsonld.js reads %d triples, the Turtle has %d, or they differ", base, filepath.Base(res.File), len(got), len(want))
+			}
+		}
+		if n != len(files) {
+			t.Errorf("jsonld.js answered for %d files of %d", n, len(files))
 		}
 	}
 }

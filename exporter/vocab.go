@@ -6,13 +6,24 @@ import (
 	"github.com/knakk/rdf"
 )
 
-// VocabNS is the namespace of Annals' own vocabulary: the few classes and
-// properties for which no established vocabulary has a term (date precision
-// nodes, "ended by", participant role types, …). It is fixed, not derived
-// from the base IRI, so that the data of every Annals deployment uses the
-// same terms; vocab.ttl beside this file defines them, to be published at
-// this address.
-const VocabNS = "https://annals-project.github.io/vocab#"
+// VocabPath is where Annals' own vocabulary lives under the base IRI: the
+// namespace of its terms is {base}/vocab#, and {base}/vocab is the document
+// that defines them (vocab.ttl beside this file, served by Annals' HTTP
+// server), so that every annals: term dereferences where the data is
+// published. The terms are the few classes and properties for which no
+// established vocabulary has one (date precision nodes, "ended by",
+// participant role types, …).
+const VocabPath = "/vocab"
+
+// vocabPlaceholder is the namespace the annals: terms below are declared in;
+// an Exporter rewrites it to {base}/vocab# as triples are built (see
+// builder.add), so the package-level terms serve every base.
+const vocabPlaceholder = "urn:x-annals:vocab#"
+
+// defaultVocabNS is the annals: namespace under DefaultBase, in which
+// vocab.ttl and shapes.ttl are written; they are served for another base with
+// it rewritten.
+const defaultVocabNS = DefaultBase + VocabPath + "#"
 
 // vocabulary is a namespace the mapping uses, with the prefix Turtle output
 // declares for it.
@@ -28,6 +39,7 @@ type vocabulary struct {
 // escaping (see checkTurtle).
 var vocabularies = []vocabulary{
 	{"vann", "http://purl.org/vocab/vann/"},
+	{"foaf", "http://xmlns.com/foaf/0.1/"},
 	{"rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"},
 	{"rdfs", "http://www.w3.org/2000/01/rdf-schema#"},
 	{"xsd", "http://www.w3.org/2001/XMLSchema#"},
@@ -44,7 +56,7 @@ var vocabularies = []vocabulary{
 	{"spdx", "http://spdx.org/rdf/terms#"},
 	{"void", "http://rdfs.org/ns/void#"},
 	{"dcat", "http://www.w3.org/ns/dcat#"},
-	{"annals", VocabNS},
+	{"annals", vocabPlaceholder},
 }
 
 // vocabIndex maps the IRI of every vocabulary term declared below to the
@@ -86,10 +98,18 @@ var (
 	xsdGYearMonth = term("xsd", "gYearMonth")
 	xsdGYear      = term("xsd", "gYear")
 	xsdHexBinary  = term("xsd", "hexBinary")
+	xsdNonNegInt  = term("xsd", "nonNegativeInteger")
 
 	owlSameAs = term("owl", "sameAs")
 
-	skosAltLabel = term("skos", "altLabel")
+	foafDocument     = term("foaf", "Document")
+	foafOrganization = term("foaf", "Organization")
+	foafPrimaryTopic = term("foaf", "primaryTopic")
+	foafName         = term("foaf", "name")
+	foafHomepage     = term("foaf", "homepage")
+
+	skosAltLabel   = term("skos", "altLabel")
+	skosCloseMatch = term("skos", "closeMatch")
 
 	schemaEvent           = term("schema", "Event")
 	schemaPerson          = term("schema", "Person")
@@ -125,6 +145,8 @@ var (
 	schemaGeo             = term("schema", "geo")
 	schemaLatitude        = term("schema", "latitude")
 	schemaLongitude       = term("schema", "longitude")
+	schemaContentURL      = term("schema", "contentUrl")
+	schemaInLanguage      = term("schema", "inLanguage")
 
 	semEvent              = term("sem", "Event")
 	semActor              = term("sem", "Actor")
@@ -135,6 +157,10 @@ var (
 	semRoleType           = term("sem", "roleType")
 	semHasBeginTimeStamp  = term("sem", "hasBeginTimeStamp")
 	semHasEndTimeStamp    = term("sem", "hasEndTimeStamp")
+	semEarliestBegin      = term("sem", "hasEarliestBeginTimeStamp")
+	semLatestBegin        = term("sem", "hasLatestBeginTimeStamp")
+	semEarliestEnd        = term("sem", "hasEarliestEndTimeStamp")
+	semLatestEnd          = term("sem", "hasLatestEndTimeStamp")
 	wdGregorian           = wikidataEntity("Q1985727")
 	wdJulian              = wikidataEntity("Q1985786")
 	wdtPointInTime        = term("wdt", "P585")
@@ -167,11 +193,17 @@ var (
 	provWasDerivedFrom  = term("prov", "wasDerivedFrom")
 	provGeneratedAtTime = term("prov", "generatedAtTime")
 	provWasRevisionOf   = term("prov", "wasRevisionOf")
+	provGenerated       = term("prov", "generated")
+	provWasGeneratedBy  = term("prov", "wasGeneratedBy")
 
-	dctermsTitle    = term("dcterms", "title")
-	dctermsLicense  = term("dcterms", "license")
-	dctermsModified = term("dcterms", "modified")
-	dctermsRelation = term("dcterms", "relation")
+	dctermsTitle       = term("dcterms", "title")
+	dctermsLicense     = term("dcterms", "license")
+	dctermsModified    = term("dcterms", "modified")
+	dctermsRelation    = term("dcterms", "relation")
+	dctermsDescription = term("dcterms", "description")
+	dctermsPublisher   = term("dcterms", "publisher")
+	dctermsIssued      = term("dcterms", "issued")
+	dctermsFormat      = term("dcterms", "format")
 
 	spdxChecksum       = term("spdx", "checksum")
 	spdxChecksumClass  = term("spdx", "Checksum")
@@ -186,12 +218,28 @@ var (
 	voidExampleResource = term("void", "exampleResource")
 	voidURISpace        = term("void", "uriSpace")
 	voidFeature         = term("void", "feature")
+	voidEntities        = term("void", "entities")
+	voidClasses         = term("void", "classes")
+	voidProperties      = term("void", "properties")
+	voidClassPartition  = term("void", "classPartition")
+	voidPropPartition   = term("void", "propertyPartition")
+	voidClass           = term("void", "class")
+	voidProperty        = term("void", "property")
+	voidLinkset         = term("void", "Linkset")
+	voidSubset          = term("void", "subset")
+	voidLinkPredicate   = term("void", "linkPredicate")
+	voidSubjectsTarget  = term("void", "subjectsTarget")
+	voidObjectsTarget   = term("void", "objectsTarget")
+	voidSPARQLEndpoint  = term("void", "sparqlEndpoint")
 
 	dcatDataset      = term("dcat", "Dataset")
 	dcatDistribution = term("dcat", "Distribution")
 	dcatDistribProp  = term("dcat", "distribution")
 	dcatDownloadURL  = term("dcat", "downloadURL")
 	dcatMediaType    = term("dcat", "mediaType")
+	dcatLandingPage  = term("dcat", "landingPage")
+	dcatByteSize     = term("dcat", "byteSize")
+	dcatCompress     = term("dcat", "compressFormat")
 
 	annalsStartDateValue = term("annals", "startDateValue")
 	annalsEndDateValue   = term("annals", "endDateValue")
@@ -202,6 +250,10 @@ var (
 	annalsNameAsWritten  = term("annals", "nameAsWritten")
 	annalsUnreconciled   = term("annals", "unreconciled")
 	annalsArticleSection = term("annals", "ArticleSection")
+	annalsEndUnknown     = term("annals", "endUnknown")
+	annalsState          = term("annals", "state")
+	annalsCountry        = term("annals", "country")
+	annalsSignedDocument = term("annals", "SignedDocument")
 )
 
 // roleTypes are the role concepts (sem:RoleType instances in Annals'
@@ -224,8 +276,13 @@ var (
 	licenseCCBYSA4 = mustIRI("https://creativecommons.org/licenses/by-sa/4.0/")
 	formatTurtle   = mustIRI("http://www.w3.org/ns/formats/Turtle")
 	formatNTriples = mustIRI("http://www.w3.org/ns/formats/N-Triples")
+	formatJSONLD   = mustIRI("http://www.w3.org/ns/formats/JSON-LD")
 	mediaTurtle    = mustIRI("https://www.iana.org/assignments/media-types/text/turtle")
 	mediaNTriples  = mustIRI("https://www.iana.org/assignments/media-types/application/n-triples")
+	mediaJSONLD    = mustIRI("https://www.iana.org/assignments/media-types/application/ld+json")
+	mediaHTML      = mustIRI("https://www.iana.org/assignments/media-types/text/html")
+	mediaGzip      = mustIRI("https://www.iana.org/assignments/media-types/application/gzip")
+	wikidataHome   = mustIRI("https://www.wikidata.org/")
 )
 
 func mustIRI(s string) rdf.IRI {

@@ -1,7 +1,6 @@
 package exporter
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -9,21 +8,46 @@ import (
 )
 
 // TestVocabularyDefined: vocab.ttl parses (knakk/rdf and rapper) and defines,
-// with a label, every annals: term the mapping emits.
+// with a label and a comment, every annals: term the mapping emits, under
+// every base; and relates each property and class to schema.org, SEM,
+// PROV-O, Dublin Core or Wikidata.
 func TestVocabularyDefined(t *testing.T) {
-	data, err := os.ReadFile("vocab.ttl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	labelled := map[string]bool{}
-	for _, tr := range decode(t, data, Turtle) {
-		if tr.Pred == rdfsLabel {
-			labelled[tr.Subj.String()] = true
+	for _, base := range []string{DefaultBase, "https://annals.example.org/data"} {
+		x, err := New(base)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	for iri := range vocabIndex {
-		if strings.HasPrefix(iri, VocabNS) && !labelled[iri] {
-			t.Errorf("vocab.ttl does not define %s", iri)
+		ts, err := x.VocabularyTriples()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for placeholder := range x.annals {
+			iri := x.annals[placeholder].String()
+			if !strings.HasPrefix(iri, base+"/vocab#") {
+				t.Errorf("%s is not under %s/vocab#", iri, base)
+			}
+			if !x.vocabDefines(ts, iri) {
+				t.Errorf("vocab.ttl does not define %s with a label and a comment", iri)
+			}
+		}
+		terms, err := x.VocabTerms()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(terms) < len(x.annals) {
+			t.Errorf("%d terms listed, %d used", len(terms), len(x.annals))
+		}
+		for _, term := range terms {
+			related := false
+			for _, r := range term.Relations {
+				for _, ns := range []string{"schema:", "sem:", "wdt:", "wd:", "prov:", "dcterms:", "wikibase:", "owl:sameAs"} {
+					related = related || strings.HasPrefix(r.Value, ns)
+				}
+				related = related || strings.HasPrefix(r.Property, "skos:broader")
+			}
+			if !related {
+				t.Errorf("%s: no relation to schema.org, SEM, PROV-O, Dublin Core or Wikidata", term.Name)
+			}
 		}
 	}
 	t.Run("rapper", func(t *testing.T) {
@@ -67,7 +91,7 @@ func TestPredicateOrder(t *testing.T) {
 		all = append(all, ts...)
 	}
 	for _, tr := range all {
-		if _, ok := predicateRank[tr.Pred.String()]; !ok {
+		if _, ok := x.rank[tr.Pred.String()]; !ok {
 			t.Errorf("predicate %s is not in predicateOrder", tr.Pred)
 		}
 	}

@@ -42,12 +42,23 @@ type writer struct {
 	curPred string
 }
 
-func newWriter(w io.Writer, f Format, prefix map[string]string) *writer {
+// newWriter returns a writer of format f. For Turtle, prefix maps the
+// namespaces that may be written as prefixed names to their prefixes, and
+// the prefixes of declare are declared at once, before any triple, with
+// @prefix lines: a namespace of prefix that is not in declare is declared
+// where it is first used, as knakk/rdf does, which closes the statement
+// then open.
+func newWriter(w io.Writer, f Format, prefix map[string]string, declare []vocabulary) *writer {
 	x := &writer{w: w, buf: make([]byte, 0, writerBufSize), turtle: f == Turtle}
 	if x.turtle {
 		x.ns = make(map[string]*nsState, len(prefix))
 		for ns, p := range prefix {
 			x.ns[ns] = &nsState{ns: ns, prefix: p}
+		}
+		for _, v := range declare {
+			if st := x.ns[v.ns]; st != nil && !st.declared {
+				x.declare(st)
+			}
 		}
 	}
 	return x
@@ -224,8 +235,9 @@ type resolved struct {
 // that the triple then starts a new one.
 //
 // It refuses, as checkTurtle describes, what knakk/rdf would write as
-// invalid Turtle: rdf:type as subject or object, a prefixed name whose local
-// part is not safeLocal, and literals that would not read back.
+// invalid Turtle: rdf:type as subject, a prefixed name whose local part is
+// not safeLocal, and literals that would not read back. rdf:type as an
+// object, which knakk/rdf writes "a", is written rdf:type.
 func (x *writer) turtleTriple(t rdf.Triple) error {
 	var (
 		o, p, s resolved
@@ -237,10 +249,10 @@ func (x *writer) turtleTriple(t rdf.Triple) error {
 	}
 	switch obj := t.Obj.(type) {
 	case rdf.IRI:
-		if obj.String() == rdfTypeIRI {
-			return errTypeObject
-		}
-		if o, err = x.resolve(obj.String()); err != nil {
+		// rdf:type as an object (a VoID property partition of rdf:type) is
+		// written rdf:type, where knakk/rdf writes the keyword "a", which
+		// is no object: resolveDatatype never makes "a".
+		if o, err = x.resolveDatatype(obj.String()); err != nil {
 			return err
 		}
 	case rdf.Literal:
@@ -345,10 +357,7 @@ func (x *writer) turtleTriple(t rdf.Triple) error {
 	return nil
 }
 
-var (
-	errTypeSubject = errors.New("exporter: rdf:type as a subject cannot be written as Turtle by knakk/rdf")
-	errTypeObject  = errors.New("exporter: rdf:type as an object cannot be written as Turtle by knakk/rdf")
-)
+var errTypeSubject = errors.New("exporter: rdf:type as a subject cannot be written as Turtle by knakk/rdf")
 
 // sameSubject is knakk/rdf's TermsEqual for subjects.
 func sameSubject(a, b rdf.Subject) bool {
@@ -424,18 +433,23 @@ func (x *writer) resolveDatatype(iri string) (resolved, error) {
 		return resolved{}, fmt.Errorf("exporter: IRI <%s> would be written as an invalid prefixed name", iri)
 	}
 	if !st.declared {
-		st.declared = true
-		if x.open {
-			x.buf = append(x.buf, " .\n"...)
-		}
-		x.buf = append(x.buf, "@prefix "...)
-		x.buf = append(x.buf, st.prefix...)
-		x.buf = append(x.buf, ":\t<"...)
-		x.buf = append(x.buf, ns...)
-		x.buf = append(x.buf, "> .\n"...)
-		x.open = false
+		x.declare(st)
 	}
 	return resolved{iri: iri, prefix: st.prefix, local: local, prefixed: true}, nil
+}
+
+// declare writes the @prefix line of st, closing the statement open, if any.
+func (x *writer) declare(st *nsState) {
+	st.declared = true
+	if x.open {
+		x.buf = append(x.buf, " .\n"...)
+	}
+	x.buf = append(x.buf, "@prefix "...)
+	x.buf = append(x.buf, st.prefix...)
+	x.buf = append(x.buf, ":\t<"...)
+	x.buf = append(x.buf, st.ns...)
+	x.buf = append(x.buf, "> .\n"...)
+	x.open = false
 }
 
 func (x *writer) resolveSubject(s rdf.Subject) (resolved, error) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -16,10 +17,17 @@ import (
 
 // knakkWriter is the tripleWriter the exporter used before writer:
 // knakk/rdf's streaming TripleEncoder, with the exporter's prefixes and no
-// generated ones.
-type knakkWriter struct{ enc *rdf.TripleEncoder }
+// generated ones. knakk/rdf declares a prefix where it is first used; to
+// declare the prefixes writer declares first, it is given, first, one
+// triple per namespace with that namespace as subject
+// (<ns> vann:preferredNamespacePrefix "p"), which stripHeader then removes
+// from its output.
+type knakkWriter struct {
+	enc    *rdf.TripleEncoder
+	header []rdf.Triple
+}
 
-func newKnakkWriter(w io.Writer, f Format, prefix map[string]string) *knakkWriter {
+func newKnakkWriter(w io.Writer, f Format, prefix map[string]string, declare []vocabulary) *knakkWriter {
 	kf := rdf.NTriples
 	if f == Turtle {
 		kf = rdf.Turtle
@@ -29,11 +37,52 @@ func newKnakkWriter(w io.Writer, f Format, prefix map[string]string) *knakkWrite
 	for ns, p := range prefix {
 		enc.Namespaces[ns] = p
 	}
-	return &knakkWriter{enc}
+	k := &knakkWriter{enc: enc}
+	if f == Turtle {
+		for _, v := range declare {
+			k.header = append(k.header, rdf.Triple{Subj: mustIRI(v.ns), Pred: vannPreferredNamespacePrefix, Obj: plainLit(v.prefix)})
+		}
+	}
+	return k
 }
 
-func (k *knakkWriter) write(t rdf.Triple) error { return k.enc.Encode(t) }
-func (k *knakkWriter) close() error             { return k.enc.Close() }
+func (k *knakkWriter) flushHeader() error {
+	h := k.header
+	k.header = nil
+	for _, t := range h {
+		if err := k.enc.Encode(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (k *knakkWriter) write(t rdf.Triple) error {
+	if err := k.flushHeader(); err != nil {
+		return err
+	}
+	return k.enc.Encode(t)
+}
+
+func (k *knakkWriter) close() error {
+	if err := k.flushHeader(); err != nil {
+		return err
+	}
+	return k.enc.Close()
+}
+
+// headerLine is a line of knakk/rdf's output that stripHeader removes.
+var headerLine = regexp.MustCompile(`(?m)^[A-Za-z][A-Za-z0-9_-]*:\tvann:preferredNamespacePrefix\t"[A-Za-z0-9_-]*"( \.)?\n?`)
+
+// typeObject is rdf:type as an object in knakk/rdf's output, which it writes
+// as the keyword "a" (invalid there) and writer as rdf:type.
+var typeObject = regexp.MustCompile(`(\tvoid:property\t)a( [.;,])`)
+
+// stripHeader removes the header triples of a knakkWriter from its output,
+// and writes rdf:type as an object as writer does.
+func stripHeader(b []byte) []byte {
+	return typeObject.ReplaceAll(headerLine.ReplaceAll(b, nil), []byte("${1}rdf:type${2}"))
+}
 
 // knakkDataset is Dataset written by knakk/rdf's encoder.
 func knakkDataset(t testing.TB, x *Exporter, r store.Reader, f Format) []byte {
@@ -43,11 +92,11 @@ func knakkDataset(t testing.TB, x *Exporter, r store.Reader, f Format) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enc.w = newKnakkWriter(&buf, f, enc.prefix)
+	enc.w = newKnakkWriter(&buf, f, enc.prefix, x.namespaces)
 	if _, err := x.writeDataset(context.Background(), r, enc, nil); err != nil {
 		t.Fatalf("knakk/rdf Dataset(%v): %v", f, err)
 	}
-	return buf.Bytes()
+	return stripHeader(buf.Bytes())
 }
 
 // synthArchive is a store of n events made by package synth (the
@@ -146,7 +195,7 @@ func TestWriterEscapes(t *testing.T) {
 	for _, f := range []Format{NTriples, Turtle} {
 		for _, o := range []rdf.Object{plainLit(text), langLit(text, "en"), typedLit(text, mustIRI("http://example.org/dt"))} {
 			var buf bytes.Buffer
-			w := newWriter(&buf, f, nil)
+			w := newWriter(&buf, f, nil, nil)
 			if err := w.write(rdf.Triple{Subj: s, Pred: rdfsLabel, Obj: o}); err != nil {
 				t.Fatal(err)
 			}
@@ -169,8 +218,8 @@ func TestWriterEscapes(t *testing.T) {
 	// Invalid UTF-8, which proto strings never hold, is replaced as knakk/rdf replaces it.
 	bad := plainLit("a\xffb\xc3")
 	var got, want bytes.Buffer
-	w := newWriter(&got, NTriples, nil)
-	k := newKnakkWriter(&want, NTriples, nil)
+	w := newWriter(&got, NTriples, nil, nil)
+	k := newKnakkWriter(&want, NTriples, nil, nil)
 	for _, tw := range []tripleWriter{w, k} {
 		if err := tw.write(rdf.Triple{Subj: s, Pred: rdfsLabel, Obj: bad}); err != nil {
 			t.Fatal(err)
@@ -190,7 +239,7 @@ func TestWriterErrors(t *testing.T) {
 	boom := errors.New("boom")
 	tr := rdf.Triple{Subj: mustIRI("http://example.org/s"), Pred: rdfsLabel, Obj: plainLit(strings.Repeat("x", 1000))}
 	for _, f := range []Format{NTriples, Turtle} {
-		w := newWriter(failWriter{boom}, f, nil)
+		w := newWriter(failWriter{boom}, f, nil, nil)
 		var err error
 		for i := 0; i < 200 && err == nil; i++ {
 			err = w.write(tr)
@@ -201,14 +250,14 @@ func TestWriterErrors(t *testing.T) {
 		if err := w.close(); !errors.Is(err, boom) {
 			t.Errorf("%v: close = %v, want %v", f, err, boom)
 		}
-		w = newWriter(failWriter{boom}, f, nil)
+		w = newWriter(failWriter{boom}, f, nil, nil)
 		if err := w.write(tr); err != nil {
 			t.Errorf("%v: a buffered write failed: %v", f, err)
 		}
 		if err := w.close(); !errors.Is(err, boom) {
 			t.Errorf("%v: close = %v, want %v", f, err, boom)
 		}
-		w = newWriter(io.Discard, f, nil)
+		w = newWriter(io.Discard, f, nil, nil)
 		if err := w.close(); err != nil {
 			t.Fatal(err)
 		}
@@ -238,7 +287,6 @@ func TestWriterRefusesWhatCheckTurtleRefuses(t *testing.T) {
 	s := mustIRI(x.IRI("events/x"))
 	bad := []rdf.Triple{
 		{Subj: rdfType, Pred: rdfsLabel, Obj: plainLit("type")},
-		{Subj: s, Pred: rdfValue, Obj: rdfType},
 		{Subj: s, Pred: schemaName, Obj: typedLit(`1941"`, xsdDate)},
 		{Subj: s, Pred: schemaName, Obj: typedLit("1941\n", xsdGYear)},
 		{Subj: s, Pred: schemaName, Obj: typedLit(`a\b`, geoWKTLiteral)},
@@ -246,8 +294,8 @@ func TestWriterRefusesWhatCheckTurtleRefuses(t *testing.T) {
 		{Subj: s, Pred: schemaName, Obj: typedLit("55", xsdDecimal)},
 		{Subj: s, Pred: schemaName, Obj: typedLit("1.0", xsdInteger)},
 		{Subj: s, Pred: schemaName, Obj: typedLit("yes", xsdBoolean)},
-		{Subj: s, Pred: schemaName, Obj: typedLit("x", mustIRI(VocabNS+"a(b)"))},
-		{Subj: s, Pred: mustIRI(VocabNS + "a=b"), Obj: plainLit("x")},
+		{Subj: s, Pred: schemaName, Obj: typedLit("x", mustIRI(x.vocabNS+"a(b)"))},
+		{Subj: s, Pred: mustIRI(x.vocabNS + "a=b"), Obj: plainLit("x")},
 		{Subj: mustIRI(x.IRI("events/a~b")), Pred: schemaName, Obj: plainLit("x")},
 		{Subj: s, Pred: schemaName, Obj: mustIRI(x.IRI("events/ab."))},
 		{Subj: s, Pred: schemaName, Obj: mustIRI(x.IRI("events/-ab"))},
@@ -266,7 +314,7 @@ func TestWriterRefusesWhatCheckTurtleRefuses(t *testing.T) {
 			{Subj: tr.Subj, Pred: schemaDescription, Obj: plainLit("same subject")},
 			{Subj: tr.Subj, Pred: tr.Pred, Obj: plainLit("same predicate")},
 		} {
-			w := newWriter(io.Discard, Turtle, x.prefixes)
+			w := newWriter(io.Discard, Turtle, x.prefixes, nil)
 			if before.Subj != nil {
 				if err := w.write(before); err != nil && want == nil {
 					t.Fatalf("%v: %v", before, err)

@@ -273,3 +273,25 @@ func floorDiv(a, b int64) int64 {
 }
 
 func mod(a, b int64) int64 { return a - floorDiv(a, b)*b }
+
+// Date splits a Key into its astronomical year, month and day.
+func (k Key) Date() (astro int64, m, d int32) {
+	astro = floorDiv(int64(k), 10000)
+	rest := int64(k) - astro*10000
+	return astro, int32(rest / 100), int32(rest % 100)
+}
+
+// DateTimeBounds returns the first and the last instant d may stand for, as
+// XSD 1.1 xsd:dateTime literals in UTC, proleptic Gregorian and astronomical
+// years: "1940-01-01T00:00:00Z" and "1949-12-31T23:59:59Z" for the 1940s,
+// "-0043-03-13T00:00:00Z" and "-0043-03-13T23:59:59Z" for 15 March 44 BCE
+// (Julian). Unlike DateTime, whose padding makes a decade read as its first
+// day, the pair says how far the date reaches, and values of any precision
+// compare with each other. d must be valid (see Validate).
+func DateTimeBounds(d *annalsv1.HistoricalDate) (earliest, latest string) {
+	lo, hi := Bounds(d)
+	la, lm, ld := lo.Date()
+	ha, hm, hd := hi.Date()
+	return fmt.Sprintf("%s-%02d-%02dT00:00:00Z", xsdYear(la), lm, ld),
+		fmt.Sprintf("%s-%02d-%02dT23:59:59Z", xsdYear(ha), hm, hd)
+}

@@ -120,3 +120,23 @@ func TestAstronomicalRoundTrip(t *testing.T) {
 		t.Errorf("Astronomical(-1), (-44) = %d, %d; want 0, -43", Astronomical(-1), Astronomical(-44))
 	}
 }
+
+func TestDateTimeBounds(t *testing.T) {
+	for _, tc := range []struct {
+		d      *annalsv1.HistoricalDate
+		lo, hi string
+	}{
+		{&annalsv1.HistoricalDate{Year: 1941, Month: 4, Day: 13, Precision: annalsv1.DatePrecision_DATE_PRECISION_DAY}, "1941-04-13T00:00:00Z", "1941-04-13T23:59:59Z"},
+		{&annalsv1.HistoricalDate{Year: 1940, Precision: annalsv1.DatePrecision_DATE_PRECISION_DECADE}, "1940-01-01T00:00:00Z", "1949-12-31T23:59:59Z"},
+		{&annalsv1.HistoricalDate{Year: 1901, Precision: annalsv1.DatePrecision_DATE_PRECISION_CENTURY}, "1901-01-01T00:00:00Z", "2000-12-31T23:59:59Z"},
+		{&annalsv1.HistoricalDate{Year: 1939, Month: 2, Precision: annalsv1.DatePrecision_DATE_PRECISION_MONTH}, "1939-02-01T00:00:00Z", "1939-02-28T23:59:59Z"},
+		{&annalsv1.HistoricalDate{Year: -44, Month: 3, Day: 15, Precision: annalsv1.DatePrecision_DATE_PRECISION_DAY, Calendar: annalsv1.Calendar_CALENDAR_JULIAN}, "-0043-03-13T00:00:00Z", "-0043-03-13T23:59:59Z"},
+		{&annalsv1.HistoricalDate{Year: -753, Precision: annalsv1.DatePrecision_DATE_PRECISION_YEAR}, "-0752-01-01T00:00:00Z", "-0752-12-31T23:59:59Z"},
+		{&annalsv1.HistoricalDate{Year: -1, Precision: annalsv1.DatePrecision_DATE_PRECISION_YEAR}, "0000-01-01T00:00:00Z", "0000-12-31T23:59:59Z"},
+	} {
+		lo, hi := DateTimeBounds(tc.d)
+		if lo != tc.lo || hi != tc.hi {
+			t.Errorf("DateTimeBounds(%s) = %s, %s; want %s, %s", String(tc.d), lo, hi, tc.lo, tc.hi)
+		}
+	}
+}

@@ -163,7 +163,8 @@ func figureRole(desc string) annalsv1.ParticipantRole {
 // keyFigures makes each key figure an actor of kind PERSON and a participant
 // whose role comes from its description (see figureRole). A person named in
 // a description that says "represent…" through "alongside [Title] Name" is a
-// REPRESENTATIVE too, described by the same text.
+// REPRESENTATIVE too, without a description: the text describes the figure
+// it is written under, not the people it names.
 func (p *parser) keyFigures(ev *annalsv1.Event, items []*annalsv1.ListItem) {
 	person := annalsv1.ActorKind_ACTOR_KIND_PERSON
 	for _, it := range items {
@@ -188,7 +189,7 @@ func (p *parser) keyFigures(ev *annalsv1.Event, items []*annalsv1.ListItem) {
 				continue
 			}
 			p.participant(ev, &annalsv1.Participant{Actor: a.Name, Role: annalsv1.ParticipantRole_PARTICIPANT_ROLE_REPRESENTATIVE,
-				Description: it.Text, DisplayName: written})
+				DisplayName: written})
 		}
 	}
 }

@@ -520,3 +520,29 @@ func BenchmarkReadOnly(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "docs/s")
 }
+
+// TestKeyFigureDescriptionsStayWithTheirFigure: a person named inside another
+// key figure's description ("…, alongside Ambassador Yoshitsugu Tatekawa,
+// represented Japan…") becomes a participant without that description, which
+// describes the figure it is written under (Matsuoka), not Tatekawa.
+func TestKeyFigureDescriptionsStayWithTheirFigure(t *testing.T) {
+	d, err := Parse("000_18ebd8a16d007420.txt", readSeed(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc := map[string]string{}
+	for _, p := range d.Event.Participants {
+		desc[p.DisplayName] = p.Description
+	}
+	const matsuoka = "The Foreign Minister of Japan, who, alongside Ambassador Yoshitsugu Tatekawa, represented Japan in the signing."
+	if got := desc["Yōsuke Matsuoka"]; got != matsuoka {
+		t.Errorf("Matsuoka's description = %q, want %q", got, matsuoka)
+	}
+	got, ok := desc["Ambassador Yoshitsugu Tatekawa"]
+	if !ok {
+		t.Fatalf("Tatekawa is not a participant: %v", desc)
+	}
+	if got != "" {
+		t.Errorf("Tatekawa carries the description %q; it is Matsuoka's", got)
+	}
+}

@@ -117,8 +117,9 @@ CREATED sources/a2f96e56786ded08
 		{Actor: "actors/vyacheslav-molotov", Role: annalsv1.ParticipantRole_PARTICIPANT_ROLE_SIGNATORY,
 			Description: "The Soviet Foreign Minister who signed the pact on behalf of the Soviet Union."},
 		{Actor: "actors/yosuke-matsuoka", Role: annalsv1.ParticipantRole_PARTICIPANT_ROLE_SIGNATORY, Description: matsuoka},
+		// Named inside Matsuoka's description: a participant, without that text.
 		{Actor: "actors/yoshitsugu-tatekawa", Role: annalsv1.ParticipantRole_PARTICIPANT_ROLE_REPRESENTATIVE,
-			Description: matsuoka, DisplayName: "Ambassador Yoshitsugu Tatekawa"},
+			DisplayName: "Ambassador Yoshitsugu Tatekawa"},
 	}
 	protoEqual(t, "participants", &annalsv1.Event{Participants: ev.Participants}, &annalsv1.Event{Participants: wantParts})
 	if len(ev.Places) != 1 || ev.Places[0] != "places/moscow" {

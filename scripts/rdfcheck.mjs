@@ -2,15 +2,17 @@
 // rdfcheck: loads an RDF file with two independent parsers, Oxigraph (a
 // SPARQL store, Rust compiled to WASM) and N3.js (a strict JavaScript
 // parser), prints how many triples each read, and runs SPARQL queries over
-// the Oxigraph store.
+// the Oxigraph store. JSON-LD is read by Oxigraph only (N3.js has no JSON-LD
+// parser; "n3" is then null); its @context must be inline (Oxigraph fetches
+// nothing).
 //
 // Usage:
-//   node scripts/rdfcheck.mjs [--format turtle|ntriples] FILE [QUERY...]
+//   node scripts/rdfcheck.mjs [--format turtle|ntriples|jsonld] FILE [QUERY...]
 //
-// FILE's format comes from its extension (.ttl, .nt) unless --format says.
+// FILE's format comes from its extension (.ttl, .nt, .jsonld) unless --format says.
 // Each QUERY is the path of a file holding a SPARQL query (.rq) or the text
 // of a query. Output is one JSON object on stdout:
-//   {"file": FILE, "oxigraph": N, "n3": N,
+//   {"file": FILE, "oxigraph": N, "n3": N (null for JSON-LD),
 //    "queries": [{"query": QUERY, "boolean": true} |
 //                {"query": QUERY, "vars": ["x"], "rows": [["<http://…>"]]}]}
 // Terms are written as in N-Triples; an unbound variable is null. The exit
@@ -25,11 +27,12 @@ import N3 from "n3";
 const formats = {
   turtle: { ox: "text/turtle", n3: "text/turtle" },
   ntriples: { ox: "application/n-triples", n3: "N-Triples" },
+  jsonld: { ox: "application/ld+json", n3: null },
 };
 
 function usage(msg) {
   if (msg) console.error(`rdfcheck: ${msg}`);
-  console.error("usage: node scripts/rdfcheck.mjs [--format turtle|ntriples] FILE [QUERY...]");
+  console.error("usage: node scripts/rdfcheck.mjs [--format turtle|ntriples|jsonld] FILE [QUERY...]");
   process.exit(2);
 }
 
@@ -44,6 +47,7 @@ if (!file) usage("no FILE");
 if (!format) {
   if (file.endsWith(".ttl")) format = "turtle";
   else if (file.endsWith(".nt")) format = "ntriples";
+  else if (file.endsWith(".jsonld")) format = "jsonld";
   else usage(`cannot tell the format of ${file}; give --format`);
 }
 if (!formats[format]) usage(`unknown format ${format}`);
@@ -60,11 +64,15 @@ try {
 }
 out.oxigraph = store.size;
 
-try {
-  out.n3 = new N3.Parser({ format: formats[format].n3 }).parse(text).length;
-} catch (e) {
-  console.error(`rdfcheck: n3: ${file}: ${e.message ?? e}`);
-  process.exit(1);
+if (formats[format].n3) {
+  try {
+    out.n3 = new N3.Parser({ format: formats[format].n3 }).parse(text).length;
+  } catch (e) {
+    console.error(`rdfcheck: n3: ${file}: ${e.message ?? e}`);
+    process.exit(1);
+  }
+} else {
+  out.n3 = null;
 }
 
 for (const q of args) {

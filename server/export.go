@@ -180,8 +180,10 @@ func (c *checker) format(field string, f annalsv1.RdfFormat) exporter.Format {
 		return exporter.Turtle
 	case annalsv1.RdfFormat_RDF_FORMAT_N_TRIPLES:
 		return exporter.NTriples
+	case annalsv1.RdfFormat_RDF_FORMAT_JSON_LD:
+		return exporter.JSONLD
 	}
-	c.add(field, "unknown format %d; want RDF_FORMAT_TURTLE or RDF_FORMAT_N_TRIPLES", int32(f))
+	c.add(field, "unknown format %d; want RDF_FORMAT_TURTLE, RDF_FORMAT_N_TRIPLES or RDF_FORMAT_JSON_LD", int32(f))
 	return 0
 }
 

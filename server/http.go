@@ -1,25 +1,22 @@
 package server
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"embed"
 	"errors"
 	"fmt"
-	"io"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/annals-project/annals/exporter"
+	"github.com/annals-project/annals/histdate"
 	"github.com/annals-project/annals/resource"
 	"github.com/annals-project/annals/store"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // HTTPConfig is what NewHTTPHandler needs.
@@ -38,13 +35,14 @@ type HTTPConfig struct {
 	// Metrics, when not nil, counts the HTTP requests and is served at /metrics.
 	Metrics *Metrics
 	// Pages, when not nil, renders the HTML: the browsable pages (home,
-	// search, timeline, lists: Pages.Routes) and the resource pages, offered
+	// search, timeline, lists: Pages.Routes) and the record pages, offered
 	// beside the RDF by content negotiation and at /{collection}/{id}.html.
-	// Without it the HTTP side serves no HTML.
+	// Without it the HTTP side serves no record pages.
 	Pages Pages
 	// API, when not nil, is mounted at /annals.v1.ArchiveService/ and
 	// /annals.v1.ExportService/: the gRPC services for browsers and other
-	// HTTP clients (Server.BrowserHandler: Connect, gRPC-Web).
+	// HTTP clients (Server.BrowserHandler: Connect, gRPC-Web), with CORS of
+	// their own.
 	API http.Handler
 }
 
@@ -57,13 +55,34 @@ const RequestIDHTTPHeader = "X-Request-Id"
 const (
 	mediaTurtle   = "text/turtle"
 	mediaNTriples = "application/n-triples"
+	mediaJSONLD   = "application/ld+json"
 	mediaHTML     = "text/html"
 )
 
-var (
-	resourceOffers    = []string{mediaTurtle, mediaNTriples, mediaHTML}
-	resourceOffersRDF = []string{mediaTurtle, mediaNTriples} // without Pages
-)
+// resourceOffers are the documents of a record, by media type, in the
+// server's order of preference, with the extension of each under the
+// record's IRI.
+var resourceOffers = []string{mediaTurtle, mediaNTriples, mediaJSONLD, mediaHTML}
+
+var extensionOf = map[string]string{mediaTurtle: ".ttl", mediaNTriples: ".nt", mediaJSONLD: ".jsonld", mediaHTML: ".html"}
+
+// rdfOffers are the RDF formats of documents that have no HTML form (and of
+// every record when the server has no Pages).
+var rdfOffers = []string{mediaTurtle, mediaNTriples, mediaJSONLD}
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+var pageTemplates = template.Must(template.New("").Funcs(template.FuncMap{
+	"date": histdate.String,
+	// head is what the "head" template gets: the page title and the page.
+	"head": func(title string, page any) map[string]any { return map[string]any{"Title": title, "Page": page} },
+	// enum writes an enum value for people: PARTICIPANT_ROLE_SIGNATORY -> "signatory".
+	"enum": func(s fmt.Stringer) string {
+		parts := strings.SplitN(s.String(), "_", 3)
+		return strings.ToLower(strings.ReplaceAll(parts[len(parts)-1], "_", " "))
+	},
+}).ParseFS(templateFS, "templates/*.html"))
 
 // httpHandler serves the archive's linked data over HTTP.
 type httpHandler struct {
@@ -72,22 +91,34 @@ type httpHandler struct {
 	limit    chan struct{}
 	mux      *http.ServeMux
 	patterns []string // the routes, as registered
+
+	surveyMu  sync.Mutex // held while a survey is computed
+	surveyTag string     // the dataset tag the cached survey belongs to
+	survey    *exporter.Survey
 }
 
 // NewHTTPHandler returns the HTTP side of Annals:
 //
-//	GET /dataset.ttl, /dataset.nt, /dataset.nt.gz   the whole archive (streamed)
-//	GET /dataset, /.well-known/void                 the VoID/DCAT description of the dataset
-//	GET /{events,actors,places,sources}/{id}        one resource: Turtle, N-Triples or HTML by Accept
-//	GET /{…}/{id}.ttl, /{…}/{id}.nt, /{…}/{id}.html one resource in the named format (HTML with Pages)
-//	GET /, /search, /timeline, …                    the browsable pages (HTTPConfig.Pages.Routes)
-//	GET /healthz, /readyz                           liveness and readiness
-//	GET /metrics                                    Prometheus metrics (when HTTPConfig.Metrics is set)
+//	GET /dataset.ttl, .nt, .nt.gz, .jsonld            the whole archive (streamed; Range, gzip)
+//	GET /.well-known/void                             the VoID/DCAT description of the dataset (Turtle, N-Triples, JSON-LD)
+//	GET /dataset                                      the dataset: 303 See Other to its description (or to / for HTML)
+//	GET /{events,actors,places,sources}/{id}          a record (a thing): 303 See Other to its document in the negotiated format
+//	GET /{…}/{id}.ttl, .nt, .jsonld, .html            the record's document in that format
+//	GET /vocab, /vocab.ttl, .nt, .jsonld, .html       Annals' vocabulary (the annals: namespace)
+//	GET /context.jsonld                               the JSON-LD @context of every JSON-LD document
+//	GET /shapes.ttl                                   the SHACL shapes the data keeps
+//	GET /sitemap.xml                                  a sitemap of every record's page
+//	GET /, /search, /timeline, …                      the browsable pages (HTTPConfig.Pages.Routes)
+//	GET /healthz, /readyz                             liveness and readiness
+//	GET /metrics                                      Prometheus metrics (when HTTPConfig.Metrics is set)
+//	OPTIONS on any of them                            CORS preflight
 //	/annals.v1.ArchiveService/…, /annals.v1.ExportService/…
-//	                                                the RPCs over Connect and gRPC-Web (when HTTPConfig.API is set)
+//	                                                  the RPCs over Connect and gRPC-Web (when HTTPConfig.API is set)
 //
-// Resource answers carry ETag and Last-Modified and honour conditional
-// requests; what cannot be produced in an acceptable format gets 406.
+// Every GET answer but /metrics allows any origin (CORS). Documents carry
+// ETag and Last-Modified, honour conditional requests and Range, and are
+// gzip-compressed when the client accepts it; what cannot be produced in an
+// acceptable format gets 406.
 func NewHTTPHandler(cfg HTTPConfig) (http.Handler, error) {
 	if cfg.Store == nil || cfg.Exporter == nil {
 		return nil, errors.New("server: HTTPConfig needs Store and Exporter")
@@ -103,11 +134,18 @@ func NewHTTPHandler(cfg HTTPConfig) (http.Handler, error) {
 	h.limit = make(chan struct{}, n)
 	h.handle("GET /healthz", func(w http.ResponseWriter, r *http.Request) { plain(w, http.StatusOK, "ok") })
 	h.handle("GET /readyz", h.readyz)
-	h.handle("GET /dataset.ttl", h.dump(exporter.Turtle, false))
-	h.handle("GET /dataset.nt", h.dump(exporter.NTriples, false))
-	h.handle("GET /dataset.nt.gz", h.dump(exporter.NTriples, true))
-	h.handle("GET /dataset", h.description)
+	for _, d := range exporter.Distributions {
+		h.handle("GET /"+d.File(), h.dump(d.Format, d.Gzip))
+	}
+	h.handle("GET /dataset", h.datasetThing)
 	h.handle("GET /.well-known/void", h.description)
+	h.handle("GET "+exporter.ContextPath, h.context)
+	h.handle("GET "+exporter.ShapesPath, h.shapes)
+	h.handle("GET "+exporter.VocabPath, h.vocabulary(""))
+	for _, ext := range []string{".ttl", ".nt", ".jsonld", ".html"} {
+		h.handle("GET "+exporter.VocabPath+ext, h.vocabulary(ext))
+	}
+	h.handle("GET /sitemap.xml", h.sitemap)
 	for _, k := range resource.Kinds {
 		h.handle("GET /"+string(k)+"/{id}", h.resource(k))
 	}
@@ -131,6 +169,17 @@ func NewHTTPHandler(cfg HTTPConfig) (http.Handler, error) {
 		}
 	}
 	return h, nil
+}
+
+// isAPI reports whether a path is one of the browser API's (which answers
+// its own CORS).
+func isAPI(path string) bool {
+	for _, name := range BrowserServices {
+		if strings.HasPrefix(path, "/"+name+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // handle registers a route and notes its pattern.
@@ -168,7 +217,56 @@ func (h *httpHandler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 			plain(w, http.StatusInternalServerError, "internal error")
 		}
 	}()
+	if h.cfg.API != nil && isAPI(r.URL.Path) {
+		h.mux.ServeHTTP(w, r) // CORS, preflights included, are the API's own
+		return
+	}
+	if r.Method == http.MethodOptions {
+		h.options(w, r)
+		return
+	}
+	if !strings.HasPrefix(r.URL.Path, "/metrics") {
+		allowOrigin(w.Header())
+	}
 	h.mux.ServeHTTP(w, r)
+}
+
+// CORS: every route but /metrics may be read by a page of any origin (the
+// data is public and no route takes credentials). corsRequestHeaders are
+// the request headers a browser may send: those content negotiation,
+// conditional and range requests use, and the request id.
+const (
+	corsRequestHeaders = "Accept, Accept-Language, If-None-Match, If-Modified-Since, If-Range, Range, X-Request-Id"
+	corsExposeHeaders  = "Content-Location, Content-Range, Accept-Ranges, ETag, Last-Modified, Link, Location, Vary, Retry-After, " + RequestIDHTTPHeader
+	corsMaxAge         = "86400"
+)
+
+func allowOrigin(hd http.Header) {
+	hd.Set("Access-Control-Allow-Origin", "*")
+	hd.Set("Access-Control-Expose-Headers", corsExposeHeaders)
+}
+
+// options answers OPTIONS: for a path a GET route serves, 204 with the
+// methods it allows and, when the request is a CORS preflight, what a
+// browser may send; 404 for any other path.
+func (h *httpHandler) options(w http.ResponseWriter, r *http.Request) {
+	probe := r.Clone(r.Context())
+	probe.Method = http.MethodGet
+	_, pattern := h.mux.Handler(probe)
+	r.Pattern = strings.Replace(pattern, "GET ", "OPTIONS ", 1)
+	if pattern == "" {
+		plain(w, http.StatusNotFound, "404 page not found")
+		return
+	}
+	hd := w.Header()
+	hd.Set("Allow", "GET, HEAD, OPTIONS")
+	if pattern != "GET /metrics" {
+		allowOrigin(hd)
+		hd.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+		hd.Set("Access-Control-Allow-Headers", corsRequestHeaders)
+		hd.Set("Access-Control-Max-Age", corsMaxAge)
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // done logs and counts an answered request: its method, route pattern,
@@ -256,180 +354,4 @@ func (h *httpHandler) fail(w http.ResponseWriter, r *http.Request, name string, 
 		h.log.ErrorContext(r.Context(), "http request failed", "path", clip(r.URL.Path), "error", err.Error(), "request_id", requestID(r.Context()))
 		plain(w, http.StatusInternalServerError, "internal error")
 	}
-}
-
-// datasetTag is an entity tag for the whole archive in one format: it
-// changes whenever a record does.
-func (h *httpHandler) datasetTag(ctx context.Context, what string) (string, time.Time, error) {
-	st, err := h.cfg.Store.Stats(ctx)
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	sum := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%d|%d|%d|%d|%d", h.cfg.Exporter.Base(), what,
-		st.Events, st.Actors, st.Places, st.Sources, st.LastModified))
-	return `"` + hex.EncodeToString(sum[:8]) + `"`, time.Unix(0, st.LastModified).UTC(), nil
-}
-
-func notModified(r *http.Request, etag string) bool {
-	for _, t := range strings.Split(r.Header.Get("If-None-Match"), ",") {
-		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-		if t == etag || t == "*" {
-			return true
-		}
-	}
-	return false
-}
-
-// dump streams the whole archive.
-func (h *httpHandler) dump(f exporter.Format, gz bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		tag, mod, err := h.datasetTag(r.Context(), f.String()+fmt.Sprint(gz))
-		if err != nil {
-			h.fail(w, r, "dataset", err)
-			return
-		}
-		w.Header().Set("ETag", tag)
-		if !mod.IsZero() && mod.Unix() > 0 {
-			w.Header().Set("Last-Modified", mod.Format(http.TimeFormat))
-		}
-		if notModified(r, tag) {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-		select {
-		case h.limit <- struct{}{}:
-			defer func() { <-h.limit }()
-		default:
-			w.Header().Set("Retry-After", "5")
-			plain(w, http.StatusTooManyRequests, "too many dataset downloads running; try again shortly")
-			return
-		}
-		if gz {
-			w.Header().Set("Content-Type", "application/gzip")
-			w.Header().Set("Content-Disposition", `attachment; filename="dataset.nt.gz"`)
-		} else {
-			w.Header().Set("Content-Type", f.ContentType())
-		}
-		if r.Method == http.MethodHead {
-			return
-		}
-		// A download may take longer than HTTPWriteTimeout; it is cut only
-		// when the client stops reading for that long.
-		pw := newProgressWriter(w)
-		var out io.Writer = pw
-		var zw *gzip.Writer
-		if gz {
-			zw = gzip.NewWriter(pw) // no name or time in the header: the same archive gives the same bytes
-			out = zw
-		}
-		if _, err := h.cfg.Exporter.Dataset(r.Context(), h.cfg.Store, out, f, nil); err != nil {
-			// The status line is gone; cutting the connection tells the client the body is incomplete.
-			h.log.ErrorContext(r.Context(), "dataset download failed", "path", r.URL.Path, "error", err.Error(), "request_id", requestID(r.Context()))
-			panic(http.ErrAbortHandler)
-		}
-		if zw != nil {
-			if err := zw.Close(); err != nil {
-				panic(http.ErrAbortHandler)
-			}
-		}
-	}
-}
-
-// description serves the VoID/DCAT description of the dataset.
-func (h *httpHandler) description(w http.ResponseWriter, r *http.Request) {
-	media := Negotiate(r.Header.Get("Accept"), []string{mediaTurtle, mediaNTriples})
-	w.Header().Set("Vary", "Accept")
-	if media == "" {
-		plain(w, http.StatusNotAcceptable, "the dataset description is available as text/turtle or application/n-triples")
-		return
-	}
-	f, _ := exporter.ParseFormat(media)
-	tag, mod, err := h.datasetTag(r.Context(), "void-"+f.String())
-	if err != nil {
-		h.fail(w, r, "dataset", err)
-		return
-	}
-	var buf bytes.Buffer
-	if err := h.cfg.Exporter.Description(r.Context(), h.cfg.Store, &buf, f); err != nil {
-		h.fail(w, r, "dataset", err)
-		return
-	}
-	w.Header().Set("Content-Type", f.ContentType())
-	w.Header().Set("ETag", tag)
-	http.ServeContent(w, r, "", mod, bytes.NewReader(buf.Bytes()))
-}
-
-// resource serves one record of collection k.
-func (h *httpHandler) resource(k resource.Kind) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		id := r.PathValue("id")
-		offers := resourceOffersRDF
-		if h.cfg.Pages != nil {
-			offers = resourceOffers
-		}
-		var media string
-		switch {
-		case strings.HasSuffix(id, ".ttl"):
-			id, media = strings.TrimSuffix(id, ".ttl"), mediaTurtle
-		case strings.HasSuffix(id, ".nt"):
-			id, media = strings.TrimSuffix(id, ".nt"), mediaNTriples
-		case strings.HasSuffix(id, ".html") && h.cfg.Pages != nil:
-			id, media = strings.TrimSuffix(id, ".html"), mediaHTML
-			w.Header().Set("Vary", "Accept-Language")
-		default:
-			w.Header().Set("Vary", "Accept, Accept-Language")
-			media = Negotiate(r.Header.Get("Accept"), offers)
-		}
-		if err := resource.CheckID(id); err != nil {
-			plain(w, http.StatusBadRequest, nameProblem(err))
-			return
-		}
-		name := resource.Name(k, id)
-		if media == "" {
-			plain(w, http.StatusNotAcceptable, "this resource is available as "+strings.Join(offers, ", "))
-			return
-		}
-		rec, mod, err := h.get(r.Context(), name)
-		if err != nil {
-			h.fail(w, r, name, err)
-			return
-		}
-		var buf bytes.Buffer
-		ctype := ""
-		if media == mediaHTML {
-			ctype = "text/html; charset=utf-8"
-			if err := h.cfg.Pages.Resource(&buf, r, name, rec.(proto.Message)); err != nil {
-				h.fail(w, r, name, err)
-				return
-			}
-		} else {
-			f, _ := exporter.ParseFormat(media)
-			ctype = f.ContentType()
-			if err := h.cfg.Exporter.Resource(r.Context(), h.cfg.Store, name, &buf, f); err != nil {
-				h.fail(w, r, name, err)
-				return
-			}
-		}
-		w.Header().Set("Content-Type", ctype)
-		// A strong validator of exactly these bytes.
-		sum := sha256.Sum256(buf.Bytes())
-		w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:12])+`"`)
-		base := h.cfg.Exporter.IRI(name)
-		w.Header().Add("Link", fmt.Sprintf(`<%s.ttl>; rel="alternate"; type="text/turtle"`, base))
-		w.Header().Add("Link", fmt.Sprintf(`<%s.nt>; rel="alternate"; type="application/n-triples"`, base))
-		http.ServeContent(w, r, "", mod, bytes.NewReader(buf.Bytes()))
-	}
-}
-
-// get reads one record with its update time (zero when unknown).
-func (h *httpHandler) get(ctx context.Context, name string) (any, time.Time, error) {
-	rec, err := store.Get(ctx, h.cfg.Store, name)
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	var ts time.Time
-	if r, ok := rec.(interface{ GetUpdateTime() *timestamppb.Timestamp }); ok && r.GetUpdateTime() != nil {
-		ts = r.GetUpdateTime().AsTime()
-	}
-	return rec, ts, nil
 }

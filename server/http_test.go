@@ -17,7 +17,7 @@ func newHTTP(t *testing.T, ready bool) http.Handler {
 		t.Fatal(err)
 	}
 	st := newFakeStore()
-	h, err := NewHTTPHandler(HTTPConfig{Store: st, Exporter: x, Ready: func() bool { return ready }, Pages: testPages(t, st)})
+	h, err := NewHTTPHandler(HTTPConfig{Store: st, Exporter: x, Ready: func() bool { return ready }, Pages: testPagesOf(t, st, x)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,18 +44,36 @@ func TestHTTPRoutes(t *testing.T) {
 		{"GET", "/.well-known/void", "", 200, "text/turtle", "void:Dataset"},
 		{"GET", "/.well-known/void", "application/n-triples", 200, "application/n-triples", "void#Dataset"},
 		{"GET", "/.well-known/void", "text/html", 406, "text/plain", "text/turtle"},
-		{"GET", "/dataset", "", 200, "text/turtle", "void:Dataset"},
-		{"GET", "/" + pact, "", 200, "text/turtle", "wdt:P585"},
-		{"GET", "/" + pact, "application/n-triples", 200, "application/n-triples", "<http://www.wikidata.org/prop/direct/P585>"},
-		{"GET", "/" + pact, "text/html", 200, "text/html", "Soviet–Japanese Neutrality Pact"},
+		{"GET", "/.well-known/void", "application/ld+json", 200, "application/ld+json", "void:Dataset"},
+		{"GET", "/dataset", "", 303, "text/plain", "See .well-known/void"},
+		{"GET", "/dataset", "text/html", 303, "text/plain", "See ./"},
+		{"GET", "/dataset", "application/json", 406, "text/plain", "text/turtle"},
+		{"GET", "/dataset.jsonld", "", 200, "application/ld+json", `"@graph"`},
+		{"GET", "/context.jsonld", "", 200, "application/ld+json", `"annals": "http://annals.test/vocab#"`},
+		{"GET", "/shapes.ttl", "", 200, "text/turtle", "sh:NodeShape"},
+		{"GET", "/vocab", "", 200, "text/turtle", "annals:endedBy"},
+		{"GET", "/vocab", "text/html", 200, "text/html", "annals:endedBy"},
+		{"GET", "/vocab", "application/ld+json", 200, "application/ld+json", `"@id": "annals:endedBy"`},
+		{"GET", "/vocab.nt", "", 200, "application/n-triples", "<http://annals.test/vocab#endedBy>"},
+		{"GET", "/vocab", "application/json", 406, "text/plain", "text/turtle"},
+		{"GET", "/sitemap.xml", "", 200, "application/xml", "<loc>http://annals.test/events/soviet-japanese-neutrality-pact.html</loc>"},
+		{"GET", "/" + pact, "", 303, "text/plain", "See soviet-japanese-neutrality-pact.ttl"},
+		{"GET", "/" + pact, "application/n-triples", 303, "text/plain", "See soviet-japanese-neutrality-pact.nt"},
+		{"GET", "/" + pact, "application/ld+json", 303, "text/plain", "See soviet-japanese-neutrality-pact.jsonld"},
+		{"GET", "/" + pact, "text/html", 303, "text/plain", "See soviet-japanese-neutrality-pact.html"},
+		{"GET", "/" + pact + ".html", "", 200, "text/html", "Soviet–Japanese Neutrality Pact"},
+		{"GET", "/" + pact + ".html", "", 200, "text/html", `<script type="application/ld+json">`},
+		{"GET", "/" + pact + ".html", "", 200, "text/html", `<link rel="alternate" type="application/ld&#43;json" href="/events/soviet-japanese-neutrality-pact.jsonld">`},
 		{"GET", "/" + pact + ".ttl", "application/json", 200, "text/turtle", "wdt:P585"},
 		{"GET", "/" + pact + ".nt", "", 200, "application/n-triples", "P585"},
+		{"GET", "/" + pact + ".jsonld", "", 200, "application/ld+json", `"wdt:P585"`},
 		{"GET", "/" + pact, "application/json", 406, "text/plain", "text/turtle"},
 		{"GET", "/" + pact, "text/turtle;q=0", 406, "text/plain", ""},
-		{"GET", "/" + pact, "*/*, text/turtle;q=0", 200, "application/n-triples", ""},
-		{"GET", "/" + molotov, "text/html", 200, "text/html", "Q132899"},
-		{"GET", "/" + moscow, "", 200, "text/turtle", "Q649"},
-		{"GET", "/" + pactSource, "text/html", 200, "text/html", "SHA-256"},
+		{"GET", "/" + pact, "text/turtle;q=0, application/n-triples;q=0, application/ld+json;q=0, text/html;q=0", 406, "text/plain", ""},
+		{"GET", "/" + pact, "*/*, text/turtle;q=0", 303, "text/plain", ".nt"},
+		{"GET", "/" + molotov + ".html", "text/html", 200, "text/html", "Q132899"},
+		{"GET", "/" + moscow + ".ttl", "", 200, "text/turtle", "Q649"},
+		{"GET", "/" + pactSource + ".html", "text/html", 200, "text/html", "SHA-256"},
 		{"GET", "/events/no-such-event", "", 404, "text/plain", "events/no-such-event not found"},
 		{"GET", "/events/Not-A-Slug", "", 400, "text/plain", "malformed"},
 		{"GET", "/events/a%00b", "", 400, "text/plain", "malformed"},
@@ -122,7 +140,7 @@ func TestHTTPExportLimit(t *testing.T) {
 
 func TestHTTPConditional(t *testing.T) {
 	h := newHTTP(t, true)
-	for _, path := range []string{"/" + pact, "/dataset.nt"} {
+	for _, path := range []string{"/" + pact + ".ttl", "/dataset.nt"} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
 		tag := rec.Header().Get("ETag")

@@ -101,14 +101,15 @@ func TestMetrics(t *testing.T) {
 		`grpc_server_handled_total{grpc_code="Unauthenticated",grpc_method="ImportDocument",grpc_service="annals.v1.ArchiveService",grpc_type="unary"} 1`,
 		`grpc_server_started_total{grpc_method="GetEvent",grpc_service="annals.v1.ArchiveService",grpc_type="unary"} 2`,
 		`grpc_server_handling_seconds_count{grpc_method="GetEvent",grpc_service="annals.v1.ArchiveService",grpc_type="unary"} 2`,
-		`annals_http_requests_total{code="200",method="GET",route="/events/{id}"} 1`,
+		`annals_http_requests_total{code="303",method="GET",route="/events/{id}"} 1`,
 		`annals_http_requests_total{code="404",method="GET",route="/events/{id}"} 1`,
 		`annals_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
 		`annals_http_requests_total{code="405",method="other",route="unmatched"} 1`,
 		`annals_http_requests_total{code="200",method="GET",route="/healthz"} 1`,
 		`annals_http_request_duration_seconds_count{method="GET",route="/events/{id}"} 2`,
-		// One for the gRPC GetEvent, two for the HTTP page (the record, then its RDF).
-		`annals_store_operation_duration_seconds_count{operation="GetEvent",outcome="ok"} 3`,
+		// One for the gRPC GetEvent, one for the HTTP request of the event
+		// (which answers 303 See Other to its document once it knows it exists).
+		`annals_store_operation_duration_seconds_count{operation="GetEvent",outcome="ok"} 2`,
 		`annals_store_operation_duration_seconds_count{operation="GetEvent",outcome="not_found"} 2`,
 		`annals_imports_total{outcome="imported"} 1`,
 		`annals_imports_total{outcome="unchanged"} 1`,
@@ -206,7 +207,7 @@ func TestHTTPRequestID(t *testing.T) {
 					continue
 				}
 				found = true
-				if m["route"] != "GET /events/{id}" || m["path"] != "/"+pact || m["status"] != float64(200) || m["method"] != "GET" {
+				if m["route"] != "GET /events/{id}" || m["path"] != "/"+pact || m["status"] != float64(http.StatusSeeOther) || m["method"] != "GET" {
 					t.Errorf("access log %s", line)
 				}
 			}

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-var rdfOffers = []string{"text/turtle", "application/n-triples", "text/html"}
+var testOffers = []string{"text/turtle", "application/n-triples", "text/html"}
 
 func TestNegotiate(t *testing.T) {
 	tests := []struct {
@@ -39,7 +39,7 @@ func TestNegotiate(t *testing.T) {
 			name = name[:60]
 		}
 		t.Run(name, func(t *testing.T) {
-			if got := Negotiate(tt.accept, rdfOffers); got != tt.want {
+			if got := Negotiate(tt.accept, testOffers); got != tt.want {
 				t.Errorf("Negotiate(%q) = %q, want %q", tt.accept, got, tt.want)
 			}
 		})
@@ -51,8 +51,8 @@ func FuzzNegotiate(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, accept string) {
-		got := Negotiate(accept, rdfOffers)
-		if got != "" && !slices.Contains(rdfOffers, got) {
+		got := Negotiate(accept, testOffers)
+		if got != "" && !slices.Contains(testOffers, got) {
 			t.Fatalf("Negotiate(%q) = %q, not an offer", accept, got)
 		}
 	})

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/annals-project/annals/data"
+	"github.com/annals-project/annals/exporter"
 	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
 	"github.com/annals-project/annals/ingest"
 	"github.com/annals-project/annals/store"
@@ -19,7 +21,19 @@ import (
 // testPages returns the HTML pages of st, as annals serve builds them.
 func testPages(t *testing.T, st store.Reader) Pages {
 	t.Helper()
-	p, err := web.New(web.Config{Archive: ReadService(st, nil), Store: st, GRPCAddr: func() string { return "localhost:50051" }})
+	return testPagesOf(t, st, nil)
+}
+
+// testPagesOf is testPages whose pages carry x's schema.org JSON-LD and
+// SPARQL endpoint, as annals serve wires them.
+func testPagesOf(t *testing.T, st store.Reader, x *exporter.Exporter) Pages {
+	t.Helper()
+	cfg := web.Config{Archive: ReadService(st, nil), Store: st, GRPCAddr: func() string { return "localhost:50051" }}
+	if x != nil {
+		cfg.JSONLD = func(ctx context.Context, name string) ([]byte, error) { return x.SchemaOrg(ctx, st, name) }
+		cfg.SPARQLEndpoint = x.SPARQLEndpoint()
+	}
+	p, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

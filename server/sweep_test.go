@@ -467,7 +467,7 @@ func (e *sweepEnv) sweepRPCs(t *testing.T) []sweepRPC {
 	exportDataset := slices.Concat([]rpcCase{
 		{name: "format 7", req: &annalsv1.ExportDatasetRequest{Format: annalsv1.RdfFormat(7)}, want: codes.InvalidArgument, msg: "format 7"},
 		{name: "format -1", req: &annalsv1.ExportDatasetRequest{Format: annalsv1.RdfFormat(-1)}, want: codes.InvalidArgument, msg: "format -1"},
-		{name: "format 3", req: &annalsv1.ExportDatasetRequest{Format: annalsv1.RdfFormat(3)}, want: codes.InvalidArgument, msg: "format 3"},
+		{name: "format 4", req: &annalsv1.ExportDatasetRequest{Format: annalsv1.RdfFormat(4)}, want: codes.InvalidArgument, msg: "format 4"},
 		{name: "format 99", req: &annalsv1.ExportDatasetRequest{Format: annalsv1.RdfFormat(99)}, want: codes.InvalidArgument, msg: "format 99"},
 		{name: "format max int32", req: &annalsv1.ExportDatasetRequest{Format: annalsv1.RdfFormat(math.MaxInt32)}, want: codes.InvalidArgument, msg: "format"},
 		{name: "format min int32", req: &annalsv1.ExportDatasetRequest{Format: annalsv1.RdfFormat(math.MinInt32)}, want: codes.InvalidArgument, msg: "format"},
@@ -602,7 +602,8 @@ func TestBadInputSweepHTTP(t *testing.T) {
 		pattern string
 		path    string // a good request of the route
 		conneg  bool   // Accept decides the format (406 when nothing fits)
-		ranges  bool   // served with http.ServeContent: a Range past the end is 416
+		ranges  bool   // served with byte ranges: a Range past the end is 416
+		status  int    // what a good request gets: 200, or 303 for a thing (0 means 200)
 		extra   []httpCase
 	}
 	resourceExtra := func(col string) []httpCase {
@@ -621,7 +622,9 @@ func TestBadInputSweepHTTP(t *testing.T) {
 			{"semicolon", "GET", "/" + col + "/x;y", nil, bad},
 			{"unknown", "GET", "/" + col + "/no-such-record", nil, notFound},
 			{"unknown in Turtle", "GET", "/" + col + "/no-such-record.ttl", nil, notFound},
-			{"unknown as HTML", "GET", "/" + col + "/no-such-record.html", nil, notFound},
+			{"unknown in JSON-LD", "GET", "/" + col + "/no-such-record.jsonld", nil, notFound},
+			{"unknown page", "GET", "/" + col + "/no-such-record.html", nil, notFound},
+			{"two suffixes, JSON-LD", "GET", "/" + col + "/x.jsonld.html", nil, bad},
 			{"HTML of an upper-case id", "GET", "/" + col + "/Not-A-Slug.html", nil, bad},
 			{"HTML and Turtle", "GET", "/" + col + "/x.html.ttl", nil, bad},
 		}
@@ -644,20 +647,44 @@ func TestBadInputSweepHTTP(t *testing.T) {
 			{"huge page size", "GET", path + "?" + q + "=moscow&page_size=2147483647", nil, ok},
 		}
 	}
+	docs := func(path string) []httpCase {
+		var cs []httpCase
+		for _, ext := range []string{".ttl", ".nt", ".jsonld", ".html"} {
+			cs = append(cs,
+				httpCase{"document " + ext, "GET", path + ext, nil, ok},
+				httpCase{"document " + ext + " Range past the end", "GET", path + ext, []string{"Range", "bytes=99999999-"}, rng},
+				httpCase{"document " + ext + " with Accept nothing offered", "GET", path + ext, []string{"Accept", "application/json"}, ok})
+		}
+		return cs
+	}
 	routes := []route{
-		{pattern: "GET /{$}", path: "/"},
+		{pattern: "GET /{$}", path: "/", extra: []httpCase{{"index.php", "GET", "/index.php", nil, notFound}}},
 		{pattern: "GET /healthz", path: "/healthz"},
 		{pattern: "GET /readyz", path: "/readyz"},
 		{pattern: "GET /metrics", path: "/metrics"},
-		{pattern: "GET /dataset.ttl", path: "/dataset.ttl"},
-		{pattern: "GET /dataset.nt", path: "/dataset.nt"},
-		{pattern: "GET /dataset.nt.gz", path: "/dataset.nt.gz"},
-		{pattern: "GET /dataset", path: "/dataset", conneg: true, ranges: true},
+		{pattern: "GET /dataset.ttl", path: "/dataset.ttl", ranges: true},
+		{pattern: "GET /dataset.nt", path: "/dataset.nt", ranges: true},
+		{pattern: "GET /dataset.nt.gz", path: "/dataset.nt.gz", ranges: true},
+		{pattern: "GET /dataset.jsonld", path: "/dataset.jsonld", ranges: true},
+		{pattern: "GET /dataset", path: "/dataset", conneg: true, status: http.StatusSeeOther},
 		{pattern: "GET /.well-known/void", path: "/.well-known/void", conneg: true, ranges: true},
-		{pattern: "GET /events/{id}", path: "/" + validEvent, conneg: true, ranges: true, extra: resourceExtra("events")},
-		{pattern: "GET /actors/{id}", path: "/actors/vyacheslav-molotov", conneg: true, ranges: true, extra: resourceExtra("actors")},
-		{pattern: "GET /places/{id}", path: "/places/moscow", conneg: true, ranges: true, extra: resourceExtra("places")},
-		{pattern: "GET /sources/{id}", path: "", conneg: true, ranges: true, extra: resourceExtra("sources")},
+		{pattern: "GET /context.jsonld", path: "/context.jsonld", ranges: true},
+		{pattern: "GET /shapes.ttl", path: "/shapes.ttl", ranges: true},
+		{pattern: "GET /vocab", path: "/vocab", conneg: true, ranges: true},
+		{pattern: "GET /vocab.ttl", path: "/vocab.ttl", ranges: true},
+		{pattern: "GET /vocab.nt", path: "/vocab.nt", ranges: true},
+		{pattern: "GET /vocab.jsonld", path: "/vocab.jsonld", ranges: true},
+		{pattern: "GET /vocab.html", path: "/vocab.html", ranges: true},
+		{pattern: "GET /sitemap.xml", path: "/sitemap.xml", extra: []httpCase{
+			{"page 1", "GET", "/sitemap.xml?page=1", nil, ok},
+			{"page 0", "GET", "/sitemap.xml?page=0", nil, notFound},
+			{"page past the end", "GET", "/sitemap.xml?page=2", nil, notFound},
+			{"page not a number", "GET", "/sitemap.xml?page=x", nil, notFound},
+		}},
+		{pattern: "GET /events/{id}", path: "/" + validEvent, conneg: true, status: http.StatusSeeOther, extra: append(resourceExtra("events"), docs("/"+validEvent)...)},
+		{pattern: "GET /actors/{id}", path: "/actors/vyacheslav-molotov", conneg: true, status: http.StatusSeeOther, extra: append(resourceExtra("actors"), docs("/actors/vyacheslav-molotov")...)},
+		{pattern: "GET /places/{id}", path: "/places/moscow", conneg: true, status: http.StatusSeeOther, extra: append(resourceExtra("places"), docs("/places/moscow")...)},
+		{pattern: "GET /sources/{id}", path: "", conneg: true, status: http.StatusSeeOther, extra: resourceExtra("sources")},
 		{pattern: "GET /search", path: "/search", extra: pageExtra("/search", "query")},
 		{pattern: "GET /events", path: "/events", extra: slices.Concat(pageExtra("/events", "query"), []httpCase{
 			{"start date not a date", "GET", "/events?start_date=abc", nil, bad},
@@ -715,7 +742,9 @@ func TestBadInputSweepHTTP(t *testing.T) {
 	if err != nil || len(ev.GetEvent().GetSources()) == 0 {
 		t.Fatalf("GetEvent: %v (sources %v)", err, ev.GetEvent().GetSources())
 	}
-	routes[slices.IndexFunc(routes, func(r route) bool { return r.pattern == "GET /sources/{id}" })].path = "/" + ev.GetEvent().GetSources()[0]
+	src := slices.IndexFunc(routes, func(r route) bool { return r.pattern == "GET /sources/{id}" })
+	routes[src].path = "/" + ev.GetEvent().GetSources()[0]
+	routes[src].extra = append(routes[src].extra, docs(routes[src].path)...)
 
 	// Every route is swept.
 	patterns := e.http.Config.Handler.(*httpHandler).patterns
@@ -753,6 +782,10 @@ func TestBadInputSweepHTTP(t *testing.T) {
 	grpcClient := annalsv1.NewArchiveServiceClient(e.conn)
 	for _, r := range routes {
 		p := r.path
+		ok := ok // what a good request of this route gets
+		if r.status != 0 {
+			ok = r.status
+		}
 		ifConneg := func(yes, no int) int {
 			if r.conneg {
 				return yes
@@ -766,7 +799,7 @@ func TestBadInputSweepHTTP(t *testing.T) {
 			{"PUT", "PUT", p, nil, method},
 			{"DELETE", "DELETE", p, nil, method},
 			{"PATCH", "PATCH", p, nil, method},
-			{"OPTIONS", "OPTIONS", p, nil, method},
+			{"OPTIONS", "OPTIONS", p, nil, http.StatusNoContent},
 			{"made-up method", "BREW", p, nil, method},
 			{"TRACE", "TRACE", p, nil, method},
 			{"double slash", "GET", "/" + p, nil, moved},
@@ -785,9 +818,9 @@ func TestBadInputSweepHTTP(t *testing.T) {
 		if p != "/" {
 			cases = append(cases,
 				httpCase{"trailing slash", "GET", p + "/", nil, notFound},
-				httpCase{"NUL appended", "GET", p + "%00", nil, map[bool]int{true: bad, false: notFound}[len(r.extra) > 0 && r.conneg]},
+				httpCase{"NUL appended", "GET", p + "%00", nil, map[bool]int{true: bad, false: notFound}[strings.Contains(r.pattern, "{id}")]},
 				httpCase{"upper case", "GET", strings.ToUpper(p), nil, notFound},
-				httpCase{"encoded slash appended", "GET", p + "%2Fx", nil, map[bool]int{true: bad, false: notFound}[len(r.extra) > 0 && r.conneg]},
+				httpCase{"encoded slash appended", "GET", p + "%2Fx", nil, map[bool]int{true: bad, false: notFound}[strings.Contains(r.pattern, "{id}")]},
 			)
 		} else {
 			cases = append(cases,
@@ -828,7 +861,7 @@ func TestBadInputSweepHTTP(t *testing.T) {
 					}
 				}
 				// Both sides still serve.
-				if resp, _ := get(t, httpCase{method: "GET", path: "/healthz"}); resp.StatusCode != ok {
+				if resp, _ := get(t, httpCase{method: "GET", path: "/healthz"}); resp.StatusCode != http.StatusOK {
 					t.Fatalf("/healthz after the case: %d", resp.StatusCode)
 				}
 				if _, err := grpcClient.GetEvent(t.Context(), &annalsv1.GetEventRequest{Name: validEvent}); err != nil {

@@ -73,8 +73,12 @@ type Config struct {
 	// Now gives today's date for "on this day" (in UTC). Nil means time.Now.
 	Now func() time.Time
 	// JSONLD, when not nil, gives a record's schema.org description as
-	// JSON-LD, embedded in its page as <script type="application/ld+json">.
+	// JSON-LD, embedded in its page as <script type="application/ld+json">
+	// (exporter.SchemaOrg).
 	JSONLD func(ctx context.Context, name string) ([]byte, error)
+	// SPARQLEndpoint, when set, is the SPARQL endpoint that holds the
+	// archive (annals serve --sparql-endpoint): every page links it.
+	SPARQLEndpoint string
 }
 
 // Pages serves the HTML; see the package comment. It implements
@@ -171,6 +175,8 @@ type layout struct {
 	JSONLD []byte
 	// Commands show how to get the same data from the API.
 	Commands []command
+	// SPARQL is the SPARQL endpoint holding the archive, if one is configured.
+	SPARQL string
 	// Status is the HTTP status the page is sent with.
 	Status int
 }
@@ -183,6 +189,7 @@ type command struct{ Caption, Line string }
 // render writes page (a template name) with data; a failure to render is
 // logged and answered 500, before anything is written.
 func (p *Pages) render(w http.ResponseWriter, r *http.Request, page string, data interface{ frame() *layout }) {
+	data.frame().SPARQL = p.cfg.SPARQLEndpoint
 	var buf bytes.Buffer
 	if err := templates.ExecuteTemplate(&buf, page, data); err != nil {
 		p.log.ErrorContext(r.Context(), "web: rendering failed", "page", page, "error", err.Error(), "request_id", w.Header().Get("X-Request-Id"))
@@ -231,9 +238,11 @@ func (p *Pages) Resource(w io.Writer, r *http.Request, name string, rec proto.Me
 		return err
 	}
 	f := data.frame()
+	f.SPARQL = p.cfg.SPARQLEndpoint
 	f.Alternates = append(f.Alternates,
 		alternate{"text/turtle", "/" + name + ".ttl"},
-		alternate{"application/n-triples", "/" + name + ".nt"})
+		alternate{"application/n-triples", "/" + name + ".nt"},
+		alternate{"application/ld+json", "/" + name + ".jsonld"})
 	if p.cfg.JSONLD != nil {
 		if b, err := p.cfg.JSONLD(r.Context(), name); err == nil {
 			f.JSONLD = b

@@ -18,15 +18,18 @@ import (
 	"github.com/annals-project/annals/store/sqlite"
 )
 
-// exportCmd writes the whole archive as Turtle or N-Triples, to a file
-// (gzip-compressed when its name ends in .gz) or to standard output.
+// exportCmd writes the whole archive as Turtle, N-Triples or JSON-LD, to a
+// file (gzip-compressed when its name ends in .gz) or to standard output. The
+// base IRI and SPARQL endpoint are the flags', else those `annals serve`
+// kept with the database, so that the export is the server's dump.
 func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c common
 	c.register(fs)
-	format := fs.String("format", "turtle", "turtle or ntriples")
-	base := fs.String("base", exporter.DefaultBase, "base IRI of the resources: {base}/events/{id} …")
+	format := fs.String("format", "turtle", "turtle, ntriples or jsonld")
+	base := fs.String("base", exporter.DefaultBase, "base IRI of the resources: {base}/events/{id} … (default: the one `annals serve` kept with the database, else http://localhost:8080)")
+	sparql := fs.String("sparql-endpoint", "", "URL of a SPARQL endpoint that serves the dataset, stated in its description (default: the one `annals serve` kept with the database)")
 	output := fs.String("output", "", "file to write (gzip when it ends in .gz); empty or - writes to standard output")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -39,9 +42,8 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("--format: %w", err)
 	}
-	x, err := exporter.New(*base)
-	if err != nil {
-		return fmt.Errorf("--base: %w", err)
+	if _, err := exporter.New(*base, exporter.WithSPARQLEndpoint(*sparql)); err != nil {
+		return fmt.Errorf("--base or --sparql-endpoint: %w", err)
 	}
 	log, err := newLogger(stderr, c.logLevel)
 	if err != nil {
@@ -54,6 +56,17 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer st.Close()
 	if _, err := data.Load(ctx, st, ingest.Import, log); err != nil {
 		return err
+	}
+	ld, err := resolveLinkedData(ctx, st, fs, *base, *sparql)
+	if err != nil {
+		return err
+	}
+	x, err := ld.newExporter()
+	if err != nil {
+		return err
+	}
+	if w := loopbackWarning(ld.base); w != "" {
+		fmt.Fprintf(stderr, "annals export: warning: %s\n", w)
 	}
 
 	var out io.Writer = stdout
@@ -82,7 +95,7 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var w io.Writer = bw
 	var zw *gzip.Writer
 	if strings.HasSuffix(*output, ".gz") {
-		zw = gzip.NewWriter(bw)
+		zw = exporter.NewGzipWriter(bw) // the bytes of the server's .gz
 		w = zw
 	}
 
@@ -120,6 +133,6 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return fmt.Errorf("export: %w", err)
 		}
 	}
-	fmt.Fprintf(stderr, "export: wrote %d triples (%s) in %s\n", n, f, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stderr, "export: wrote %d triples (%s, base %s from the %s) in %s\n", n, f, ld.base, ld.baseFrom, time.Since(start).Round(time.Millisecond))
 	return nil
 }

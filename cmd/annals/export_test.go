@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/annals-project/annals/store/sqlite"
 )
 
 // TestExportToFileIsAtomicAndComplete writes a dump to a file: the file holds
@@ -89,6 +91,66 @@ func noTempFiles(t *testing.T, dir string) {
 	for _, e := range entries {
 		if strings.Contains(e.Name(), ".tmp-") {
 			t.Errorf("temporary file left behind: %s", e.Name())
+		}
+	}
+}
+
+// TestExportBase: annals export uses --base when given, else the base
+// `annals serve` kept with the database, else the default, which is a
+// loopback address and is warned about; JSON-LD is a format.
+func TestExportBase(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "a.db")
+	export := func(args ...string) (string, string) {
+		t.Helper()
+		out := filepath.Join(dir, "out.jsonld")
+		var stdout, stderr bytes.Buffer
+		if code := run(t.Context(), append([]string{"export", "--db", db, "--format", "jsonld", "--output", out}, args...), &stdout, &stderr); code != 0 {
+			t.Fatalf("export exited %d: %s", code, stderr.String())
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b), stderr.String()
+	}
+	dump, stderr := export()
+	if !strings.Contains(dump, `"@context": "http://localhost:8080/context.jsonld"`) || !strings.Contains(stderr, "loopback") {
+		t.Errorf("default base: context %v, warning %q", strings.Contains(dump, "localhost:8080/context.jsonld"), stderr)
+	}
+	dump, stderr = export("--base", "https://annals.example.org")
+	if !strings.Contains(dump, `"@context": "https://annals.example.org/context.jsonld"`) || strings.Contains(stderr, "loopback") {
+		t.Errorf("--base: context %v, warning %q", strings.Contains(dump, "annals.example.org"), stderr)
+	}
+	// What annals serve keeps with the database.
+	st, err := sqlite.Open(t.Context(), db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{metaBase: "https://kept.example.org", metaSPARQL: "https://sparql.example.org/q"} {
+		if err := st.SetMeta(t.Context(), k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	dump, stderr = export()
+	if !strings.Contains(dump, `"@context": "https://kept.example.org/context.jsonld"`) || !strings.Contains(dump, `"void:sparqlEndpoint": {"@id": "https://sparql.example.org/q"}`) {
+		t.Errorf("the kept base and endpoint are not used:\n%s", stderr)
+	}
+	if dump, _ = export("--base", "http://127.0.0.1:9999"); !strings.Contains(dump, "http://127.0.0.1:9999/context.jsonld") {
+		t.Error("--base does not win over the kept base")
+	}
+}
+
+// TestLoopbackWarning: the bases that name this machine only are warned about.
+func TestLoopbackWarning(t *testing.T) {
+	for base, want := range map[string]bool{
+		"http://localhost:8080": true, "http://127.0.0.1:8080": true, "http://[::1]:8080": true,
+		"http://0.0.0.0:8080": true, "http://annals.localhost": true, "http://127.1.2.3": true,
+		"https://annals.example.org": false, "http://10.0.0.5:8080": false, "https://localhost.example.org": false,
+	} {
+		if got := loopbackWarning(base) != ""; got != want {
+			t.Errorf("loopbackWarning(%q) = %v, want %v", base, got, want)
 		}
 	}
 }

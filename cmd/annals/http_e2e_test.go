@@ -40,16 +40,18 @@ func httpGet(t *testing.T, url string, header ...string) (*http.Response, []byte
 }
 
 // TestHTTPAndExportEndToEnd checks the linked-data side over real sockets:
-// the dumps, the VoID description, content negotiation (406 included),
-// conditional requests, and that the gRPC stream, the HTTP dump and
-// `annals export` give the same bytes.
+// the dumps, the VoID description, content negotiation (303 to the
+// document, 406), conditional requests, and that the gRPC stream, the HTTP
+// dump and `annals export` give the same bytes: the server keeps its base
+// IRI and SPARQL endpoint with the database, and the export uses them.
 func TestHTTPAndExportEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
 	dir := t.TempDir()
 	db := filepath.Join(dir, "annals.db")
-	d := startServe(t, db)
+	const publicBase = "https://annals.example.org/data"
+	d := startServe(t, db, "ANNALS_BASE="+publicBase, "ANNALS_SPARQL_ENDPOINT=https://sparql.example.org/annals")
 	conn := dial(t, d.grpcAddr)
 	waitServing(t, conn)
 	base := "http://" + d.httpAddr
@@ -62,6 +64,7 @@ func TestHTTPAndExportEndToEnd(t *testing.T) {
 	}{
 		{"text/turtle", "text/turtle", 200},
 		{"application/n-triples", "application/n-triples", 200},
+		{"application/ld+json", "application/ld+json", 200},
 		{"text/html,application/xhtml+xml;q=0.9,*/*;q=0.8", "text/html", 200},
 		{"", "text/turtle", 200},
 		{"application/json", "text/plain", 406},
@@ -111,9 +114,16 @@ func TestHTTPAndExportEndToEnd(t *testing.T) {
 	if !bytes.Contains(nt, []byte("<http://www.wikidata.org/entity/Q649>")) || !bytes.Contains(ttl, []byte("void:triples")) {
 		t.Error("dumps lack the Wikidata link or the VoID description")
 	}
+	_, jsonld := httpGet(t, base+"/dataset.jsonld")
 	_, void := httpGet(t, base+"/.well-known/void", "Accept", "text/turtle")
-	if !bytes.Contains(void, []byte("void:triples")) {
-		t.Errorf("VoID description lacks void:triples:\n%s", void)
+	if !bytes.Contains(void, []byte("void:triples")) || !bytes.Contains(void, []byte("<https://sparql.example.org/annals>")) {
+		t.Errorf("VoID description lacks void:triples or the SPARQL endpoint:\n%s", void)
+	}
+	if !bytes.Contains(nt, []byte("<"+publicBase+"/events/soviet-japanese-neutrality-pact>")) {
+		t.Errorf("the dump does not use the base IRI %s", publicBase)
+	}
+	if strings.Contains(d.Logs(), "loopback") {
+		t.Errorf("a loopback warning for the base %s", publicBase)
 	}
 
 	// The same dump streamed over gRPC reassembles to the same bytes.
@@ -168,8 +178,9 @@ func TestHTTPAndExportEndToEnd(t *testing.T) {
 	for _, tt := range []struct {
 		format, file string
 		want         []byte
-	}{{"turtle", "dump.ttl", ttl}, {"ntriples", "dump.nt.gz", nt}} {
+	}{{"turtle", "dump.ttl", ttl}, {"ntriples", "dump.nt.gz", nt}, {"jsonld", "dump.jsonld", jsonld}} {
 		out := filepath.Join(dir, tt.file)
+		// No --base: the one the server kept with the database.
 		cmd := exec.Command(bin, "export", "--db", db, "--format", tt.format, "--output", out)
 		if msg, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("annals export: %v\n%s", err, msg)

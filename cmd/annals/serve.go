@@ -44,6 +44,7 @@ type serveConfig struct {
 	grpcAddr       string
 	httpAddr       string
 	base           string
+	sparqlEndpoint string
 	importToken    string
 	defaultTimeout time.Duration
 	shutdownGrace  time.Duration
@@ -58,7 +59,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	c.register(fs)
 	fs.StringVar(&c.grpcAddr, "grpc-addr", "localhost:50051", "address the gRPC server listens on (host:port; port 0 picks a free one)")
 	fs.StringVar(&c.httpAddr, "http-addr", "localhost:8080", "address the HTTP server (RDF dumps, resource pages, health) listens on; empty turns it off")
-	fs.StringVar(&c.base, "base", exporter.DefaultBase, "base IRI of the resources in RDF, {base}/events/{id}; set it to the server's public address")
+	fs.StringVar(&c.base, "base", exporter.DefaultBase, "base IRI of the resources in RDF, {base}/events/{id}; set it to the server's public address (kept with the database: a later start or `annals export` without it uses the kept one)")
+	fs.StringVar(&c.sparqlEndpoint, "sparql-endpoint", "", "URL of a SPARQL endpoint that serves this dataset: stated in the dataset description (void:sparqlEndpoint) and linked from the HTML pages (kept with the database, as --base)")
 	fs.StringVar(&c.importToken, "import-token", "", "bearer token that ImportDocument requires; empty disables imports over gRPC (prefer the environment variable: flags show in ps)")
 	durationFlag(fs, &c.defaultTimeout, "default-timeout", server.DefaultTimeout, "deadline for RPCs that arrive without one")
 	durationFlag(fs, &c.shutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may run after SIGTERM before they are cut")
@@ -119,10 +121,19 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	x, err := exporter.New(c.base)
+	ld, err := resolveLinkedData(ctx, st, fs, c.base, c.sparqlEndpoint)
 	if err != nil {
-		return fmt.Errorf("--base: %w", err)
+		return err
 	}
+	x, err := ld.newExporter()
+	if err != nil {
+		return err
+	}
+	log.Info("linked data", "base", ld.base, "base_from", ld.baseFrom, "sparql_endpoint", ld.sparql, "sparql_endpoint_from", ld.sparqlOf)
+	if w := loopbackWarning(ld.base); w != "" {
+		log.Warn(w)
+	}
+	ld.keep(ctx, st, log)
 	server.RegisterExportService(srv, archive, x, 0)
 	var ready atomic.Bool
 	// The gRPC listener's address, for the commands the pages show; set
@@ -145,6 +156,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			Store:    archive,
 			GRPCAddr: func() string { return grpcAddr.Load().(string) },
 			TLS:      tlsCfg != nil,
+			JSONLD: func(ctx context.Context, name string) ([]byte, error) {
+				return x.SchemaOrg(ctx, archive, name)
+			},
+			SPARQLEndpoint: x.SPARQLEndpoint(),
 		})
 		if err != nil {
 			return err
@@ -163,7 +178,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		if tlsCfg != nil {
 			httpSrv.TLSConfig = tlsCfg.Clone()
 		}
-		log.Info("http listening", "addr", httpLis.Addr().String(), "base", c.base, "tls", tlsCfg != nil)
+		log.Info("http listening", "addr", httpLis.Addr().String(), "base", ld.base, "tls", tlsCfg != nil)
 	}
 	lis, err := net.Listen("tcp", c.grpcAddr)
 	if err != nil {

@@ -31,6 +31,8 @@ const (
 	RdfFormat_RDF_FORMAT_TURTLE RdfFormat = 1
 	// N-Triples, application/n-triples.
 	RdfFormat_RDF_FORMAT_N_TRIPLES RdfFormat = 2
+	// JSON-LD, application/ld+json, compacted with the @context Annals serves.
+	RdfFormat_RDF_FORMAT_JSON_LD RdfFormat = 3
 )
 
 // Enum value maps for RdfFormat.
@@ -39,11 +41,13 @@ var (
 		0: "RDF_FORMAT_UNSPECIFIED",
 		1: "RDF_FORMAT_TURTLE",
 		2: "RDF_FORMAT_N_TRIPLES",
+		3: "RDF_FORMAT_JSON_LD",
 	}
 	RdfFormat_value = map[string]int32{
 		"RDF_FORMAT_UNSPECIFIED": 0,
 		"RDF_FORMAT_TURTLE":      1,
 		"RDF_FORMAT_N_TRIPLES":   2,
+		"RDF_FORMAT_JSON_LD":     3,
 	}
 )
 
@@ -300,11 +304,12 @@ const file_annals_v1_export_service_proto_rawDesc = "" +
 	"\x06format\x18\x01 \x01(\x0e2\x14.annals.v1.RdfFormatR\x06format\"N\n" +
 	"\x15ExportDatasetResponse\x12!\n" +
 	"\fcontent_type\x18\x01 \x01(\tR\vcontentType\x12\x12\n" +
-	"\x04data\x18\x02 \x01(\fR\x04data*X\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data*p\n" +
 	"\tRdfFormat\x12\x1a\n" +
 	"\x16RDF_FORMAT_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11RDF_FORMAT_TURTLE\x10\x01\x12\x18\n" +
-	"\x14RDF_FORMAT_N_TRIPLES\x10\x022\xbc\x01\n" +
+	"\x14RDF_FORMAT_N_TRIPLES\x10\x02\x12\x16\n" +
+	"\x12RDF_FORMAT_JSON_LD\x10\x032\xbc\x01\n" +
 	"\rExportService\x12U\n" +
 	"\x0eExportResource\x12 .annals.v1.ExportResourceRequest\x1a!.annals.v1.ExportResourceResponse\x12T\n" +
 	"\rExportDataset\x12\x1f.annals.v1.ExportDatasetRequest\x1a .annals.v1.ExportDatasetResponse0\x01B9Z7github.com/annals-project/annals/gen/annals/v1;annalsv1b\x06proto3"

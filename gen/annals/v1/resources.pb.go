@@ -292,6 +292,62 @@ func (RelationType) EnumDescriptor() ([]byte, []int) {
 	return file_annals_v1_resources_proto_rawDescGZIP(), []int{3}
 }
 
+// WikidataMatch says how the Wikidata item a record links to relates to the
+// thing the record describes.
+type WikidataMatch int32
+
+const (
+	// Not set; read as WIKIDATA_MATCH_EXACT.
+	WikidataMatch_WIKIDATA_MATCH_UNSPECIFIED WikidataMatch = 0
+	// The item is the same thing (RDF: owl:sameAs).
+	WikidataMatch_WIKIDATA_MATCH_EXACT WikidataMatch = 1
+	// The item is closely related but not the same thing, such as the present
+	// Government of Japan for the government of the Empire of Japan (RDF:
+	// skos:closeMatch).
+	WikidataMatch_WIKIDATA_MATCH_CLOSE WikidataMatch = 2
+)
+
+// Enum value maps for WikidataMatch.
+var (
+	WikidataMatch_name = map[int32]string{
+		0: "WIKIDATA_MATCH_UNSPECIFIED",
+		1: "WIKIDATA_MATCH_EXACT",
+		2: "WIKIDATA_MATCH_CLOSE",
+	}
+	WikidataMatch_value = map[string]int32{
+		"WIKIDATA_MATCH_UNSPECIFIED": 0,
+		"WIKIDATA_MATCH_EXACT":       1,
+		"WIKIDATA_MATCH_CLOSE":       2,
+	}
+)
+
+func (x WikidataMatch) Enum() *WikidataMatch {
+	p := new(WikidataMatch)
+	*p = x
+	return p
+}
+
+func (x WikidataMatch) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (WikidataMatch) Descriptor() protoreflect.EnumDescriptor {
+	return file_annals_v1_resources_proto_enumTypes[4].Descriptor()
+}
+
+func (WikidataMatch) Type() protoreflect.EnumType {
+	return &file_annals_v1_resources_proto_enumTypes[4]
+}
+
+func (x WikidataMatch) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use WikidataMatch.Descriptor instead.
+func (WikidataMatch) EnumDescriptor() ([]byte, []int) {
+	return file_annals_v1_resources_proto_rawDescGZIP(), []int{4}
+}
+
 // ActorKind is what sort of actor an Actor is.
 type ActorKind int32
 
@@ -341,11 +397,11 @@ func (x ActorKind) String() string {
 }
 
 func (ActorKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_annals_v1_resources_proto_enumTypes[4].Descriptor()
+	return file_annals_v1_resources_proto_enumTypes[5].Descriptor()
 }
 
 func (ActorKind) Type() protoreflect.EnumType {
-	return &file_annals_v1_resources_proto_enumTypes[4]
+	return &file_annals_v1_resources_proto_enumTypes[5]
 }
 
 func (x ActorKind) Number() protoreflect.EnumNumber {
@@ -354,7 +410,7 @@ func (x ActorKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ActorKind.Descriptor instead.
 func (ActorKind) EnumDescriptor() ([]byte, []int) {
-	return file_annals_v1_resources_proto_rawDescGZIP(), []int{4}
+	return file_annals_v1_resources_proto_rawDescGZIP(), []int{5}
 }
 
 // HistoricalDate is a calendar date that may be partial and may lie before the
@@ -818,7 +874,10 @@ type Illustration struct {
 	// The artistic style named by the caption, lower-case, such as "watercolor painting".
 	Style string `protobuf:"bytes,2,opt,name=style,proto3" json:"style,omitempty"`
 	// The year the caption ends with, in historical numbering (-44 is 44 BCE), or 0.
-	Year          int32 `protobuf:"varint,3,opt,name=year,proto3" json:"year,omitempty"`
+	Year int32 `protobuf:"varint,3,opt,name=year,proto3" json:"year,omitempty"`
+	// The absolute http or https URL of the image file, when an image exists;
+	// empty when the picture is only described by its caption.
+	ContentUrl    string `protobuf:"bytes,4,opt,name=content_url,json=contentUrl,proto3" json:"content_url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -874,6 +933,13 @@ func (x *Illustration) GetYear() int32 {
 	return 0
 }
 
+func (x *Illustration) GetContentUrl() string {
+	if x != nil {
+		return x.ContentUrl
+	}
+	return ""
+}
+
 // Event is something that happened: a treaty signed, a battle, a declaration.
 type Event struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -907,7 +973,13 @@ type Event struct {
 	// When the record last changed. Output only.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// A checksum of the record's content; changes whenever the record does. Output only.
-	Etag          string `protobuf:"bytes,15,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,15,opt,name=etag,proto3" json:"etag,omitempty"`
+	// True when the event lasted but when it ended is not known; end_date is
+	// then unset. An event with neither end_date nor end_unknown happened at one
+	// point in time (known to the precision of date).
+	EndUnknown bool `protobuf:"varint,16,opt,name=end_unknown,json=endUnknown,proto3" json:"end_unknown,omitempty"`
+	// How the item wikidata_id names relates to this event; unset means the same thing.
+	WikidataMatch WikidataMatch `protobuf:"varint,17,opt,name=wikidata_match,json=wikidataMatch,proto3,enum=annals.v1.WikidataMatch" json:"wikidata_match,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1047,6 +1119,20 @@ func (x *Event) GetEtag() string {
 	return ""
 }
 
+func (x *Event) GetEndUnknown() bool {
+	if x != nil {
+		return x.EndUnknown
+	}
+	return false
+}
+
+func (x *Event) GetWikidataMatch() WikidataMatch {
+	if x != nil {
+		return x.WikidataMatch
+	}
+	return WikidataMatch_WIKIDATA_MATCH_UNSPECIFIED
+}
+
 // Actor is a person, state, government, organisation or group that takes part in events.
 type Actor struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1080,7 +1166,9 @@ type Actor struct {
 	// When the record last changed. Output only.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// A checksum of the record's content; changes whenever the record does. Output only.
-	Etag          string `protobuf:"bytes,15,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,15,opt,name=etag,proto3" json:"etag,omitempty"`
+	// How the item wikidata_id names relates to this actor; unset means the same thing.
+	WikidataMatch WikidataMatch `protobuf:"varint,16,opt,name=wikidata_match,json=wikidataMatch,proto3,enum=annals.v1.WikidataMatch" json:"wikidata_match,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1220,6 +1308,13 @@ func (x *Actor) GetEtag() string {
 	return ""
 }
 
+func (x *Actor) GetWikidataMatch() WikidataMatch {
+	if x != nil {
+		return x.WikidataMatch
+	}
+	return WikidataMatch_WIKIDATA_MATCH_UNSPECIFIED
+}
+
 // Place is a location where events happen.
 type Place struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1247,7 +1342,9 @@ type Place struct {
 	// When the record last changed. Output only.
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// A checksum of the record's content; changes whenever the record does. Output only.
-	Etag          string `protobuf:"bytes,12,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,12,opt,name=etag,proto3" json:"etag,omitempty"`
+	// How the item wikidata_id names relates to this place; unset means the same thing.
+	WikidataMatch WikidataMatch `protobuf:"varint,13,opt,name=wikidata_match,json=wikidataMatch,proto3,enum=annals.v1.WikidataMatch" json:"wikidata_match,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1364,6 +1461,13 @@ func (x *Place) GetEtag() string {
 		return x.Etag
 	}
 	return ""
+}
+
+func (x *Place) GetWikidataMatch() WikidataMatch {
+	if x != nil {
+		return x.WikidataMatch
+	}
+	return WikidataMatch_WIKIDATA_MATCH_UNSPECIFIED
 }
 
 // Source is one revision of a document that records were built from: the
@@ -1538,11 +1642,13 @@ const file_annals_v1_resources_proto_rawDesc = "" +
 	"\n" +
 	"paragraphs\x18\x02 \x03(\tR\n" +
 	"paragraphs\x12)\n" +
-	"\x05items\x18\x03 \x03(\v2\x13.annals.v1.ListItemR\x05items\"R\n" +
+	"\x05items\x18\x03 \x03(\v2\x13.annals.v1.ListItemR\x05items\"s\n" +
 	"\fIllustration\x12\x18\n" +
 	"\acaption\x18\x01 \x01(\tR\acaption\x12\x14\n" +
 	"\x05style\x18\x02 \x01(\tR\x05style\x12\x12\n" +
-	"\x04year\x18\x03 \x01(\x05R\x04year\"\x8b\x05\n" +
+	"\x04year\x18\x03 \x01(\x05R\x04year\x12\x1f\n" +
+	"\vcontent_url\x18\x04 \x01(\tR\n" +
+	"contentUrl\"\xed\x05\n" +
 	"\x05Event\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12(\n" +
 	"\x06labels\x18\x02 \x03(\v2\x10.annals.v1.LabelR\x06labels\x12\x18\n" +
@@ -1562,7 +1668,10 @@ const file_annals_v1_resources_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x0f \x01(\tR\x04etag\"\xce\x04\n" +
+	"\x04etag\x18\x0f \x01(\tR\x04etag\x12\x1f\n" +
+	"\vend_unknown\x18\x10 \x01(\bR\n" +
+	"endUnknown\x12?\n" +
+	"\x0ewikidata_match\x18\x11 \x01(\x0e2\x18.annals.v1.WikidataMatchR\rwikidataMatch\"\x8f\x05\n" +
 	"\x05Actor\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12(\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x14.annals.v1.ActorKindR\x04kind\x12(\n" +
@@ -1583,7 +1692,8 @@ const file_annals_v1_resources_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x0f \x01(\tR\x04etag\"\xd4\x03\n" +
+	"\x04etag\x18\x0f \x01(\tR\x04etag\x12?\n" +
+	"\x0ewikidata_match\x18\x10 \x01(\x0e2\x18.annals.v1.WikidataMatchR\rwikidataMatch\"\x95\x04\n" +
 	"\x05Place\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12(\n" +
 	"\x06labels\x18\x02 \x03(\v2\x10.annals.v1.LabelR\x06labels\x12*\n" +
@@ -1600,7 +1710,8 @@ const file_annals_v1_resources_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\f \x01(\tR\x04etag\"\x88\x03\n" +
+	"\x04etag\x18\f \x01(\tR\x04etag\x12?\n" +
+	"\x0ewikidata_match\x18\r \x01(\x0e2\x18.annals.v1.WikidataMatchR\rwikidataMatch\"\x88\x03\n" +
 	"\x06Source\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1a\n" +
@@ -1647,7 +1758,11 @@ const file_annals_v1_resources_proto_rawDesc = "" +
 	"\x15RELATION_TYPE_PART_OF\x10\x05\x12\x1a\n" +
 	"\x16RELATION_TYPE_HAS_PART\x10\x06\x12\x1a\n" +
 	"\x16RELATION_TYPE_ENDED_BY\x10\a\x12\x16\n" +
-	"\x12RELATION_TYPE_ENDS\x10\b*\xa2\x01\n" +
+	"\x12RELATION_TYPE_ENDS\x10\b*c\n" +
+	"\rWikidataMatch\x12\x1e\n" +
+	"\x1aWIKIDATA_MATCH_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14WIKIDATA_MATCH_EXACT\x10\x01\x12\x18\n" +
+	"\x14WIKIDATA_MATCH_CLOSE\x10\x02*\xa2\x01\n" +
 	"\tActorKind\x12\x1a\n" +
 	"\x16ACTOR_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11ACTOR_KIND_PERSON\x10\x01\x12\x14\n" +
@@ -1668,63 +1783,67 @@ func file_annals_v1_resources_proto_rawDescGZIP() []byte {
 	return file_annals_v1_resources_proto_rawDescData
 }
 
-var file_annals_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_annals_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
 var file_annals_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_annals_v1_resources_proto_goTypes = []any{
 	(DatePrecision)(0),            // 0: annals.v1.DatePrecision
 	(Calendar)(0),                 // 1: annals.v1.Calendar
 	(ParticipantRole)(0),          // 2: annals.v1.ParticipantRole
 	(RelationType)(0),             // 3: annals.v1.RelationType
-	(ActorKind)(0),                // 4: annals.v1.ActorKind
-	(*HistoricalDate)(nil),        // 5: annals.v1.HistoricalDate
-	(*Label)(nil),                 // 6: annals.v1.Label
-	(*Coordinates)(nil),           // 7: annals.v1.Coordinates
-	(*Participant)(nil),           // 8: annals.v1.Participant
-	(*EventRelation)(nil),         // 9: annals.v1.EventRelation
-	(*ListItem)(nil),              // 10: annals.v1.ListItem
-	(*ArticleSection)(nil),        // 11: annals.v1.ArticleSection
-	(*Illustration)(nil),          // 12: annals.v1.Illustration
-	(*Event)(nil),                 // 13: annals.v1.Event
-	(*Actor)(nil),                 // 14: annals.v1.Actor
-	(*Place)(nil),                 // 15: annals.v1.Place
-	(*Source)(nil),                // 16: annals.v1.Source
-	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
+	(WikidataMatch)(0),            // 4: annals.v1.WikidataMatch
+	(ActorKind)(0),                // 5: annals.v1.ActorKind
+	(*HistoricalDate)(nil),        // 6: annals.v1.HistoricalDate
+	(*Label)(nil),                 // 7: annals.v1.Label
+	(*Coordinates)(nil),           // 8: annals.v1.Coordinates
+	(*Participant)(nil),           // 9: annals.v1.Participant
+	(*EventRelation)(nil),         // 10: annals.v1.EventRelation
+	(*ListItem)(nil),              // 11: annals.v1.ListItem
+	(*ArticleSection)(nil),        // 12: annals.v1.ArticleSection
+	(*Illustration)(nil),          // 13: annals.v1.Illustration
+	(*Event)(nil),                 // 14: annals.v1.Event
+	(*Actor)(nil),                 // 15: annals.v1.Actor
+	(*Place)(nil),                 // 16: annals.v1.Place
+	(*Source)(nil),                // 17: annals.v1.Source
+	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
 }
 var file_annals_v1_resources_proto_depIdxs = []int32{
 	0,  // 0: annals.v1.HistoricalDate.precision:type_name -> annals.v1.DatePrecision
 	1,  // 1: annals.v1.HistoricalDate.calendar:type_name -> annals.v1.Calendar
 	2,  // 2: annals.v1.Participant.role:type_name -> annals.v1.ParticipantRole
 	3,  // 3: annals.v1.EventRelation.type:type_name -> annals.v1.RelationType
-	10, // 4: annals.v1.ArticleSection.items:type_name -> annals.v1.ListItem
-	6,  // 5: annals.v1.Event.labels:type_name -> annals.v1.Label
-	11, // 6: annals.v1.Event.article:type_name -> annals.v1.ArticleSection
-	5,  // 7: annals.v1.Event.date:type_name -> annals.v1.HistoricalDate
-	5,  // 8: annals.v1.Event.end_date:type_name -> annals.v1.HistoricalDate
-	8,  // 9: annals.v1.Event.participants:type_name -> annals.v1.Participant
-	9,  // 10: annals.v1.Event.relations:type_name -> annals.v1.EventRelation
-	12, // 11: annals.v1.Event.illustration:type_name -> annals.v1.Illustration
-	17, // 12: annals.v1.Event.create_time:type_name -> google.protobuf.Timestamp
-	17, // 13: annals.v1.Event.update_time:type_name -> google.protobuf.Timestamp
-	4,  // 14: annals.v1.Actor.kind:type_name -> annals.v1.ActorKind
-	6,  // 15: annals.v1.Actor.labels:type_name -> annals.v1.Label
-	6,  // 16: annals.v1.Actor.aliases:type_name -> annals.v1.Label
-	5,  // 17: annals.v1.Actor.start_date:type_name -> annals.v1.HistoricalDate
-	5,  // 18: annals.v1.Actor.end_date:type_name -> annals.v1.HistoricalDate
-	17, // 19: annals.v1.Actor.create_time:type_name -> google.protobuf.Timestamp
-	17, // 20: annals.v1.Actor.update_time:type_name -> google.protobuf.Timestamp
-	6,  // 21: annals.v1.Place.labels:type_name -> annals.v1.Label
-	6,  // 22: annals.v1.Place.aliases:type_name -> annals.v1.Label
-	7,  // 23: annals.v1.Place.coordinates:type_name -> annals.v1.Coordinates
-	17, // 24: annals.v1.Place.create_time:type_name -> google.protobuf.Timestamp
-	17, // 25: annals.v1.Place.update_time:type_name -> google.protobuf.Timestamp
-	17, // 26: annals.v1.Source.import_time:type_name -> google.protobuf.Timestamp
-	17, // 27: annals.v1.Source.create_time:type_name -> google.protobuf.Timestamp
-	17, // 28: annals.v1.Source.update_time:type_name -> google.protobuf.Timestamp
-	29, // [29:29] is the sub-list for method output_type
-	29, // [29:29] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	11, // 4: annals.v1.ArticleSection.items:type_name -> annals.v1.ListItem
+	7,  // 5: annals.v1.Event.labels:type_name -> annals.v1.Label
+	12, // 6: annals.v1.Event.article:type_name -> annals.v1.ArticleSection
+	6,  // 7: annals.v1.Event.date:type_name -> annals.v1.HistoricalDate
+	6,  // 8: annals.v1.Event.end_date:type_name -> annals.v1.HistoricalDate
+	9,  // 9: annals.v1.Event.participants:type_name -> annals.v1.Participant
+	10, // 10: annals.v1.Event.relations:type_name -> annals.v1.EventRelation
+	13, // 11: annals.v1.Event.illustration:type_name -> annals.v1.Illustration
+	18, // 12: annals.v1.Event.create_time:type_name -> google.protobuf.Timestamp
+	18, // 13: annals.v1.Event.update_time:type_name -> google.protobuf.Timestamp
+	4,  // 14: annals.v1.Event.wikidata_match:type_name -> annals.v1.WikidataMatch
+	5,  // 15: annals.v1.Actor.kind:type_name -> annals.v1.ActorKind
+	7,  // 16: annals.v1.Actor.labels:type_name -> annals.v1.Label
+	7,  // 17: annals.v1.Actor.aliases:type_name -> annals.v1.Label
+	6,  // 18: annals.v1.Actor.start_date:type_name -> annals.v1.HistoricalDate
+	6,  // 19: annals.v1.Actor.end_date:type_name -> annals.v1.HistoricalDate
+	18, // 20: annals.v1.Actor.create_time:type_name -> google.protobuf.Timestamp
+	18, // 21: annals.v1.Actor.update_time:type_name -> google.protobuf.Timestamp
+	4,  // 22: annals.v1.Actor.wikidata_match:type_name -> annals.v1.WikidataMatch
+	7,  // 23: annals.v1.Place.labels:type_name -> annals.v1.Label
+	7,  // 24: annals.v1.Place.aliases:type_name -> annals.v1.Label
+	8,  // 25: annals.v1.Place.coordinates:type_name -> annals.v1.Coordinates
+	18, // 26: annals.v1.Place.create_time:type_name -> google.protobuf.Timestamp
+	18, // 27: annals.v1.Place.update_time:type_name -> google.protobuf.Timestamp
+	4,  // 28: annals.v1.Place.wikidata_match:type_name -> annals.v1.WikidataMatch
+	18, // 29: annals.v1.Source.import_time:type_name -> google.protobuf.Timestamp
+	18, // 30: annals.v1.Source.create_time:type_name -> google.protobuf.Timestamp
+	18, // 31: annals.v1.Source.update_time:type_name -> google.protobuf.Timestamp
+	32, // [32:32] is the sub-list for method output_type
+	32, // [32:32] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_annals_v1_resources_proto_init() }
@@ -1737,7 +1856,7 @@ func file_annals_v1_resources_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_annals_v1_resources_proto_rawDesc), len(file_annals_v1_resources_proto_rawDesc)),
-			NumEnums:      5,
+			NumEnums:      6,
 			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,

@@ -137,6 +137,13 @@ export enum RdfFormat {
    * @generated from enum value: RDF_FORMAT_N_TRIPLES = 2;
    */
   N_TRIPLES = 2,
+
+  /**
+   * JSON-LD, application/ld+json, compacted with the @context Annals serves.
+   *
+   * @generated from enum value: RDF_FORMAT_JSON_LD = 3;
+   */
+  JSON_LD = 3,
 }
 
 /**

@@ -280,6 +280,14 @@ export declare type Illustration = Message<"annals.v1.Illustration"> & {
    * @generated from field: int32 year = 3;
    */
   year: number;
+
+  /**
+   * The absolute http or https URL of the image file, when an image exists;
+   * empty when the picture is only described by its caption.
+   *
+   * @generated from field: string content_url = 4;
+   */
+  contentUrl: string;
 };
 
 /**
@@ -399,6 +407,22 @@ export declare type Event = Message<"annals.v1.Event"> & {
    * @generated from field: string etag = 15;
    */
   etag: string;
+
+  /**
+   * True when the event lasted but when it ended is not known; end_date is
+   * then unset. An event with neither end_date nor end_unknown happened at one
+   * point in time (known to the precision of date).
+   *
+   * @generated from field: bool end_unknown = 16;
+   */
+  endUnknown: boolean;
+
+  /**
+   * How the item wikidata_id names relates to this event; unset means the same thing.
+   *
+   * @generated from field: annals.v1.WikidataMatch wikidata_match = 17;
+   */
+  wikidataMatch: WikidataMatch;
 };
 
 /**
@@ -518,6 +542,13 @@ export declare type Actor = Message<"annals.v1.Actor"> & {
    * @generated from field: string etag = 15;
    */
   etag: string;
+
+  /**
+   * How the item wikidata_id names relates to this actor; unset means the same thing.
+   *
+   * @generated from field: annals.v1.WikidataMatch wikidata_match = 16;
+   */
+  wikidataMatch: WikidataMatch;
 };
 
 /**
@@ -616,6 +647,13 @@ export declare type Place = Message<"annals.v1.Place"> & {
    * @generated from field: string etag = 12;
    */
   etag: string;
+
+  /**
+   * How the item wikidata_id names relates to this place; unset means the same thing.
+   *
+   * @generated from field: annals.v1.WikidataMatch wikidata_match = 13;
+   */
+  wikidataMatch: WikidataMatch;
 };
 
 /**
@@ -947,6 +985,42 @@ export enum RelationType {
  * Describes the enum annals.v1.RelationType.
  */
 export declare const RelationTypeSchema: GenEnum<RelationType>;
+
+/**
+ * WikidataMatch says how the Wikidata item a record links to relates to the
+ * thing the record describes.
+ *
+ * @generated from enum annals.v1.WikidataMatch
+ */
+export enum WikidataMatch {
+  /**
+   * Not set; read as WIKIDATA_MATCH_EXACT.
+   *
+   * @generated from enum value: WIKIDATA_MATCH_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The item is the same thing (RDF: owl:sameAs).
+   *
+   * @generated from enum value: WIKIDATA_MATCH_EXACT = 1;
+   */
+  EXACT = 1,
+
+  /**
+   * The item is closely related but not the same thing, such as the present
+   * Government of Japan for the government of the Empire of Japan (RDF:
+   * skos:closeMatch).
+   *
+   * @generated from enum value: WIKIDATA_MATCH_CLOSE = 2;
+   */
+  CLOSE = 2,
+}
+
+/**
+ * Describes the enum annals.v1.WikidataMatch.
+ */
+export declare const WikidataMatchSchema: GenEnum<WikidataMatch>;
 
 /**
  * ActorKind is what sort of actor an Actor is.
