@@ -679,3 +679,16 @@ func TestDescriptionMatchesDump(t *testing.T) {
 		}
 	}
 }
+
+// TestOutputVersion: OutputVersion names the golden Turtle of the pact, so
+// that a change of the output cannot land without a new OutputVersion.
+func TestOutputVersion(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "pact.golden.ttl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	if got := hex.EncodeToString(sum[:])[:16]; got != OutputVersion {
+		t.Errorf("OutputVersion is %q, but testdata/pact.golden.ttl is %q: the output changed; set OutputVersion = %q", OutputVersion, got, got)
+	}
+}

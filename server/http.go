@@ -350,6 +350,17 @@ func (h *httpHandler) fail(w http.ResponseWriter, r *http.Request, name string, 
 		plain(w, http.StatusNotFound, fmt.Sprintf("%s not found", name))
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		plain(w, http.StatusServiceUnavailable, "request canceled or timed out")
+	case errors.Is(err, store.ErrUnavailable):
+		h.log.WarnContext(r.Context(), "archive unavailable", "path", clip(r.URL.Path), "error", err.Error(), "request_id", requestID(r.Context()))
+		w.Header().Set("Retry-After", "5")
+		plain(w, http.StatusServiceUnavailable, "the archive's database cannot answer at the moment; try again shortly")
+	case errors.Is(err, store.ErrDataLoss):
+		h.log.ErrorContext(r.Context(), "corrupt record", "path", clip(r.URL.Path), "error", err.Error(), "request_id", requestID(r.Context()))
+		var ce *store.CorruptError
+		if errors.As(err, &ce) {
+			name = ce.Name
+		}
+		plain(w, http.StatusInternalServerError, fmt.Sprintf("the stored record %s is damaged; the operator has been told in the server's log", name))
 	default:
 		h.log.ErrorContext(r.Context(), "http request failed", "path", clip(r.URL.Path), "error", err.Error(), "request_id", requestID(r.Context()))
 		plain(w, http.StatusInternalServerError, "internal error")

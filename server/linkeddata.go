@@ -13,6 +13,7 @@ import (
 	"html/template"
 	"io"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -30,14 +31,32 @@ import (
 // in the format the client accepts ({iri}.ttl, .nt, .jsonld or .html), and
 // each document says which thing it is about (foaf:primaryTopic).
 
+// programVersion names the program that writes the dumps: its module
+// version and the commit it was built from (when the build recorded one),
+// and exporter.OutputVersion. It is part of every dataset entity tag, so
+// that a new Annals, which may write other bytes for the same records,
+// never answers 304 to a client holding the old ones.
+var programVersion = func() string {
+	v := exporter.OutputVersion
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v += "|" + bi.Main.Version
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" || s.Key == "vcs.modified" {
+				v += "|" + s.Value
+			}
+		}
+	}
+	return v
+}()
+
 // datasetTag is an entity tag for the whole archive in one form: it
-// changes whenever a record does. It also returns the archive's last change.
+// changes whenever a record does, and with the program (programVersion). It also returns the archive's last change.
 func (h *httpHandler) datasetTag(ctx context.Context, what string) (string, time.Time, error) {
 	st, err := h.cfg.Store.Stats(ctx)
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	sum := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%s|%d|%d|%d|%d|%d", h.cfg.Exporter.Base(), h.cfg.Exporter.SPARQLEndpoint(), what,
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%s|%s|%d|%d|%d|%d|%d", programVersion, h.cfg.Exporter.Base(), h.cfg.Exporter.SPARQLEndpoint(), what,
 		st.Events, st.Actors, st.Places, st.Sources, st.LastModified))
 	return `"` + hex.EncodeToString(sum[:8]) + `"`, lastModified(st), nil
 }
@@ -261,8 +280,12 @@ func (h *httpHandler) dump(f exporter.Format, gz bool) http.HandlerFunc {
 			return
 		}
 		// A download may take longer than HTTPWriteTimeout; it is cut only
-		// when the client stops reading for that long.
-		var out io.Writer = newProgressWriter(w)
+		// when the client stops reading for that long. Its first bytes are
+		// held back (headWriter), so that a failure early on (a damaged
+		// record, the database gone) is answered with a status, not with
+		// a 200 whose body ends short.
+		head := &headWriter{w: newProgressWriter(w), flushed: rng != nil} // a 206's status is already sent
+		var out io.Writer = head
 		if rng != nil {
 			out = &rangeWriter{w: out, skip: rng.start, remain: rng.length}
 		}
@@ -275,12 +298,58 @@ func (h *httpHandler) dump(f exporter.Format, gz bool) http.HandlerFunc {
 		if err == nil && zw != nil {
 			err = zw.Close()
 		}
+		if err == nil || errors.Is(err, errRangeDone) {
+			err = head.flush()
+		}
+		if err != nil && !errors.Is(err, errRangeDone) && !head.flushed {
+			for _, k := range []string{"Content-Length", "Content-Range", "Content-Encoding", "Content-Disposition", "ETag", "Last-Modified", "Accept-Ranges"} {
+				hd.Del(k)
+			}
+			h.fail(w, r, "dataset", err)
+			return
+		}
 		if err != nil && !errors.Is(err, errRangeDone) {
 			// The status line is gone; cutting the connection tells the client the body is incomplete.
 			h.log.ErrorContext(ctx, "dataset download failed", "path", r.URL.Path, "error", err.Error(), "request_id", requestID(ctx))
 			panic(http.ErrAbortHandler)
 		}
 	}
+}
+
+// headBytes is how much of a dump is held back before the response starts.
+const headBytes = 64 << 10
+
+// headWriter holds back the first headBytes written to it, then writes
+// through: until it has flushed, a failure can still be answered with an
+// error status.
+type headWriter struct {
+	w       io.Writer
+	buf     []byte
+	flushed bool
+}
+
+func (h *headWriter) Write(p []byte) (int, error) {
+	if h.flushed {
+		return h.w.Write(p)
+	}
+	h.buf = append(h.buf, p...)
+	if len(h.buf) >= headBytes {
+		if err := h.flush(); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// flush writes what is held back and lets the rest through.
+func (h *headWriter) flush() error {
+	if h.flushed {
+		return nil
+	}
+	h.flushed = true
+	_, err := h.w.Write(h.buf)
+	h.buf = nil
+	return err
 }
 
 // byteRange is a satisfiable range of a file: length bytes from start.
@@ -386,9 +455,25 @@ func (h *httpHandler) description(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f, _ := exporter.ParseFormat(media)
-	_, mod, err := h.datasetTag(r.Context(), "void")
+	// Conditional requests are answered before any work: the description's
+	// entity tag is the dataset's, not its bytes' (which take a pass over
+	// the archive to compute, once per data version: surveyed).
+	tag, mod, err := h.datasetTag(r.Context(), "void-"+f.String())
 	if err != nil {
 		h.fail(w, r, "dataset", err)
+		return
+	}
+	encode := acceptsGzip(r)
+	if encode {
+		tag = gzipTag(tag)
+	}
+	w.Header().Add("Vary", "Accept-Encoding")
+	w.Header().Set("ETag", tag)
+	if !mod.IsZero() {
+		w.Header().Set("Last-Modified", mod.Format(http.TimeFormat))
+	}
+	if notModified(r, tag) || unmodifiedSince(r, mod) {
+		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	s, err := h.surveyed(r.Context())
@@ -404,7 +489,17 @@ func (h *httpHandler) description(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, "dataset", err)
 		return
 	}
-	serveDoc(w, r, buf.Bytes(), f.ContentType(), mod)
+	body := buf.Bytes()
+	if encode {
+		var zb bytes.Buffer
+		zw := exporter.NewGzipWriter(&zb)
+		_, _ = zw.Write(body)
+		_ = zw.Close()
+		body = zb.Bytes()
+		w.Header().Set("Content-Encoding", "gzip")
+	}
+	w.Header().Set("Content-Type", f.ContentType())
+	http.ServeContent(w, r, "", mod, bytes.NewReader(body))
 }
 
 // datasetThing answers for the dataset itself ({base}/dataset): 303 See

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -14,13 +15,19 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+
 	"github.com/annals-project/annals/data"
 	"github.com/annals-project/annals/exporter"
+	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
 	"github.com/annals-project/annals/ingest"
+	"github.com/annals-project/annals/store"
 	"github.com/annals-project/annals/store/sqlite"
+	"github.com/annals-project/annals/synth"
 )
 
 // ldServer serves the bundled archive over a real socket (httptest), with
@@ -381,4 +388,91 @@ func FuzzParseRange(f *testing.F) {
 			t.Fatalf("parseRange(%q, %d) = %+v: outside the file", h, size, *r)
 		}
 	})
+}
+
+// walkCounter is a store that counts the walks of events (each a pass over
+// the archive).
+type walkCounter struct {
+	store.Store
+	walks atomic.Int64
+}
+
+func (w *walkCounter) WalkEvents(ctx context.Context, fn func(*annalsv1.Event) error) error {
+	w.walks.Add(1)
+	return w.Store.WalkEvents(ctx, fn)
+}
+
+// TestDescriptionOncePerVersion: many clients asking for the dataset
+// description at once cost one pass over the archive, later ones none, a
+// conditional request none even when nothing is cached, and a write makes
+// the next request compute it again.
+func TestDescriptionOncePerVersion(t *testing.T) {
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "void.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := synth.New(3, 2000).Batches(1000, func(b *store.Batch) error { _, err := st.Put(ctx, b); return err }); err != nil {
+		t.Fatal(err)
+	}
+	wc := &walkCounter{Store: st}
+	x, _ := exporter.New("http://annals.test")
+	h, err := NewHTTPHandler(HTTPConfig{Store: wc, Exporter: x, MaxConcurrentExports: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	get := func(header ...string) (*http.Response, []byte) { return do(t, "GET", srv.URL+"/.well-known/void", header...) }
+
+	var wg sync.WaitGroup
+	codes := make(chan int, 40)
+	for range 40 {
+		wg.Go(func() {
+			resp, _ := get("Accept", "text/turtle")
+			codes <- resp.StatusCode
+		})
+	}
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		if c != http.StatusOK {
+			t.Errorf("a concurrent description request got %d", c)
+		}
+	}
+	if n := wc.walks.Load(); n > 1 {
+		t.Errorf("40 concurrent description requests walked the archive %d times; want once", n)
+	}
+	resp, _ := get("Accept", "text/turtle")
+	tag := resp.Header.Get("ETag")
+	if n := wc.walks.Load(); n > 1 {
+		t.Errorf("a later description request walked the archive again (%d walks)", n)
+	}
+
+	// A write: the tag changes; a client holding the old one gets 200.
+	ev := synth.New(3, 2000).EventAt(1)
+	ev.Summary += " (revised)"
+	ev.CreateTime, ev.UpdateTime, ev.Etag = nil, nil, ""
+	if _, err := st.Put(ctx, &store.Batch{Events: []*annalsv1.Event{ev}}); err != nil {
+		t.Fatal(err)
+	}
+	resp, _ = get("Accept", "text/turtle", "If-None-Match", tag)
+	newTag := resp.Header.Get("ETag")
+	if resp.StatusCode != http.StatusOK || newTag == tag {
+		t.Errorf("after a write, a request with the old tag got %d, tag %q", resp.StatusCode, newTag)
+	}
+	// A conditional request is answered before any work: a new server,
+	// with nothing cached, answers the current tag 304 without a walk.
+	h2, err := NewHTTPHandler(HTTPConfig{Store: wc, Exporter: x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv2 := httptest.NewServer(h2)
+	t.Cleanup(srv2.Close)
+	wc.walks.Store(0)
+	resp, _ = do(t, "GET", srv2.URL+"/.well-known/void", "Accept", "text/turtle", "If-None-Match", newTag)
+	if resp.StatusCode != http.StatusNotModified || wc.walks.Load() != 0 {
+		t.Errorf("a conditional request with the current tag: %d after %d walks; want 304 and none", resp.StatusCode, wc.walks.Load())
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -436,6 +437,22 @@ func TestServeCorruptRecord(t *testing.T) {
 	if _, err := client.GetEvent(t.Context(), &annalsv1.GetEventRequest{Name: "events/operation-barbarossa"}); err != nil {
 		t.Errorf("another event: %v", err)
 	}
+	// A whole-archive export that meets the record fails as such: never a
+	// 200 whose body ends short, nor a stream that ends OK.
+	for _, path := range []string{"/dataset.nt", "/dataset.ttl", "/dataset.jsonld"} {
+		resp, body := httpGet(t, "http://"+d.httpAddr+path)
+		if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), victim) {
+			t.Errorf("GET %s with a damaged record: %d %q; want 500 naming %s", path, resp.StatusCode, body, victim)
+		}
+	}
+	stream, err := annalsv1.NewExportServiceClient(conn).ExportDataset(t.Context(), &annalsv1.ExportDatasetRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for err == nil {
+		_, err = stream.Recv()
+	}
+	wantStatus(t, err, codes.DataLoss, server.ReasonDataLoss)
 	waitLog(t, d, "corrupt record")
 }
 
