@@ -20,7 +20,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/annals-project/annals/data"
 	"github.com/annals-project/annals/exporter"
 	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
@@ -424,7 +423,9 @@ func TestDescriptionOncePerVersion(t *testing.T) {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	get := func(header ...string) (*http.Response, []byte) { return do(t, "GET", srv.URL+"/.well-known/void", header...) }
+	get := func(header ...string) (*http.Response, []byte) {
+		return do(t, "GET", srv.URL+"/.well-known/void", header...)
+	}
 
 	var wg sync.WaitGroup
 	codes := make(chan int, 40)
