@@ -16,12 +16,13 @@ import (
 	"github.com/annals-project/annals/resource"
 	"github.com/annals-project/annals/store"
 	"github.com/annals-project/annals/store/cursor"
+	rec "github.com/annals-project/annals/store/record"
 )
 
 // Page sizes: a Page.Limit below 1 asks for defaultLimit records, above maxLimit for maxLimit.
 const (
-	defaultLimit = 50
-	maxLimit     = 1000
+	defaultLimit = rec.DefaultLimit
+	maxLimit     = rec.MaxLimit
 )
 
 // walkBatch is how many records a Walk reads at a time. Each batch is its own
@@ -33,15 +34,7 @@ const walkBatch = 1000
 // arithmetic on them in SQL cannot overflow.
 const keyBound = int64(1) << 52
 
-func pageLimit(n int) int {
-	switch {
-	case n < 1:
-		return defaultLimit
-	case n > maxLimit:
-		return maxLimit
-	}
-	return n
-}
+func pageLimit(n int) int { return rec.PageLimit(n) }
 
 // getEncoded reads the stored encoding of the record called name from
 // table, checked against its checksum.
@@ -366,7 +359,7 @@ func (s *Store) ListEventsEncoded(ctx context.Context, f store.EventFilter, p st
 	if err := s.usable(); err != nil {
 		return res, fmt.Errorf("sqlite: list events: %w", err)
 	}
-	fp := eventFingerprint(f)
+	fp := cursor.EventFingerprint(f)
 	var (
 		afterKey  int64
 		afterName string
@@ -535,7 +528,7 @@ func (s *Store) ListActors(ctx context.Context, f store.ActorFilter, p store.Pag
 		where = append(where, "actors.wikidata_id = ?")
 		args = append(args, f.WikidataID)
 	}
-	return listNamed(ctx, s, resource.Actors, actorFingerprint(f), p, f.Query, where, args,
+	return listNamed(ctx, s, resource.Actors, cursor.ActorFingerprint(f), p, f.Query, where, args,
 		func() *annalsv1.Actor { return &annalsv1.Actor{} })
 }
 
@@ -547,7 +540,7 @@ func (s *Store) ListPlaces(ctx context.Context, f store.PlaceFilter, p store.Pag
 		where = append(where, "places.wikidata_id = ?")
 		args = append(args, f.WikidataID)
 	}
-	return listNamed(ctx, s, resource.Places, placeFingerprint(f), p, f.Query, where, args,
+	return listNamed(ctx, s, resource.Places, cursor.PlaceFingerprint(f), p, f.Query, where, args,
 		func() *annalsv1.Place { return &annalsv1.Place{} })
 }
 
