@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-
 	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
 	"github.com/annals-project/annals/resource"
 	"github.com/annals-project/annals/store"
