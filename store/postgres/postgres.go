@@ -214,8 +214,8 @@ func classify(ctx context.Context, err error) error {
 			pe.Code == "53300", pe.Code == "53200", // too many connections, out of memory
 			pe.Code == "25006",                     // read-only transaction: a standby, or a primary being demoted
 			pe.Code == "40001", pe.Code == "40P01", // serialization failure, deadlock (after retries)
-			pe.Code == "55P03",                     // lock not available
-			pe.Code == "58030":                     // I/O error
+			pe.Code == "55P03", // lock not available
+			pe.Code == "58030": // I/O error
 			return fmt.Errorf("%w (%w)", store.ErrUnavailable, err)
 		}
 		return err
