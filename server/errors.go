@@ -55,6 +55,13 @@ const (
 	ReasonImportsUnavailable = "IMPORTS_UNAVAILABLE"
 	// ReasonReadOnly means the archive's database cannot be written now.
 	ReasonReadOnly = "ARCHIVE_READ_ONLY"
+	// ReasonUnavailable means the archive's database cannot answer at the
+	// moment (restarting, unreachable, its primary down for a write); the
+	// call may be retried.
+	ReasonUnavailable = "ARCHIVE_UNAVAILABLE"
+	// ReasonDataLoss means a stored record is corrupt; the detail is in the
+	// server's log.
+	ReasonDataLoss = "DATA_LOSS"
 	// ReasonTooManyExports means as many whole-archive exports as the server
 	// allows are running; try again later.
 	ReasonTooManyExports = "TOO_MANY_EXPORTS"
@@ -213,6 +220,13 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) *status.Status {
 	case errors.Is(err, store.ErrReadOnly):
 		log.LogAttrs(ctx, slog.LevelWarn, "archive is read-only", requestAttrs(ctx, slog.String("error", err.Error()))...)
 		return withDetails(codes.Unavailable, "the archive cannot be written at the moment (its database is read-only or its disk is full); try the import again later", ReasonReadOnly, nil)
+
+	case errors.Is(err, store.ErrUnavailable):
+		log.LogAttrs(ctx, slog.LevelWarn, "archive unavailable", requestAttrs(ctx, slog.String("error", err.Error()))...)
+		return withDetails(codes.Unavailable, "the archive's database is not answering at the moment; try again later", ReasonUnavailable, nil)
+	case errors.Is(err, store.ErrDataLoss):
+		log.LogAttrs(ctx, slog.LevelError, "stored record is corrupt", requestAttrs(ctx, slog.String("error", err.Error()))...)
+		return withDetails(codes.DataLoss, "a stored record is corrupt; the server's log names it", ReasonDataLoss, nil)
 
 	case errors.Is(err, errTooManyExports):
 		return withDetails(codes.ResourceExhausted, "too many exports are running; try again later", ReasonTooManyExports, nil)

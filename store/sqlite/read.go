@@ -675,3 +675,24 @@ func (s *Store) Meta(ctx context.Context, key string) (string, error) {
 	}
 	return v, nil
 }
+
+// MetaKeys returns the keys of every value stored with SetMeta, sorted.
+func (s *Store) MetaKeys(ctx context.Context) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT key FROM meta ORDER BY key")
+	if err != nil {
+		return nil, readErr("sqlite: meta keys", err)
+	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, readErr("sqlite: meta keys", err)
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, readErr("sqlite: meta keys", err)
+	}
+	return keys, nil
+}
