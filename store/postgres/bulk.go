@@ -35,3 +35,12 @@ var (
 	_ store.Bulk       = (*Store)(nil)
 	_ store.MetaLister = (*Store)(nil)
 )
+
+// Size returns the bytes the database takes on disk (pg_database_size).
+func (s *Store) Size(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, "SELECT pg_database_size(current_database())").Scan(&n); err != nil {
+		return 0, sqlErr(ctx, "postgres: size", err)
+	}
+	return n, nil
+}
