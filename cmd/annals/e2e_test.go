@@ -47,11 +47,17 @@ type daemon struct {
 // has logged its listen addresses.
 func startServe(t *testing.T, db string, extraEnv ...string) *daemon {
 	t.Helper()
+	return startServeArgs(t, []string{"--db", db}, extraEnv...)
+}
+
+// startServeArgs is startServe with flags of the caller's own.
+func startServeArgs(t *testing.T, args []string, extraEnv ...string) *daemon {
+	t.Helper()
 	bin, err := buildBinary()
 	if err != nil {
 		t.Fatalf("build annals: %v", err)
 	}
-	cmd := exec.Command(bin, "serve", "--db", db, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0")
+	cmd := exec.Command(bin, append([]string{"serve", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), extraEnv...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
