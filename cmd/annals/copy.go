@@ -91,7 +91,9 @@ func copyCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	cp := &copier{ctx: ctx, dst: dst, size: c.batch, start: time.Now(), stderr: stderr, total: all}
 	cp.last = cp.start
 	err = errors.Join(
-		src.WalkSources(ctx, func(r *annalsv1.Source) error { return cp.add(func(b *store.Batch) { b.Sources = append(b.Sources, r) }) }),
+		src.WalkSources(ctx, func(r *annalsv1.Source) error {
+			return cp.add(func(b *store.Batch) { b.Sources = append(b.Sources, r) })
+		}),
 		cp.flush(),
 		src.WalkEvents(ctx, func(r *annalsv1.Event) error { return cp.add(func(b *store.Batch) { b.Events = append(b.Events, r) }) }),
 		cp.flush(),
