@@ -80,10 +80,13 @@ type Cluster struct {
 	mu          sync.Mutex
 	standbys    []*Cluster
 	everStarted atomic.Bool
+	settings    []string
 }
 
 // StartCluster creates and starts a new cluster on a free loopback port.
-func StartCluster(ctx context.Context) (*Cluster, error) {
+// settings ("name=value") are added to the server's configuration, after
+// the test settings (fsync=off among them), which they override.
+func StartCluster(ctx context.Context, settings ...string) (*Cluster, error) {
 	bin, err := Bin()
 	if err != nil {
 		return nil, err
@@ -92,6 +95,7 @@ func StartCluster(ctx context.Context) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.settings = settings
 	if err := c.run(ctx, "initdb", "-D", c.data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale", "C.UTF-8", "--no-sync"); err != nil {
 		c.remove()
 		return nil, err
@@ -160,6 +164,16 @@ func (c *Cluster) tailLog() string {
 	return "server log:\n" + string(b)
 }
 
+// PID returns the process id of the cluster's postmaster, 0 when not running.
+func (c *Cluster) PID() int {
+	b, err := os.ReadFile(filepath.Join(c.data, "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	return pid
+}
+
 // Log returns the server's log so far.
 func (c *Cluster) Log() string {
 	b, _ := os.ReadFile(c.logFile())
@@ -188,6 +202,9 @@ func (c *Cluster) Start(ctx context.Context) error {
 		opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c shared_buffers=32MB"+
 			" -c max_wal_senders=10 -c wal_level=replica -c hot_standby=on -c log_min_messages=warning -c timezone=UTC",
 			c.Port, c.dir)
+		for _, kv := range c.settings {
+			opts += " -c " + kv
+		}
 		if err = c.run(ctx, "pg_ctl", "-D", c.data, "-o", opts, "-l", c.logFile(), "-w", "-t", "60", "start"); err == nil {
 			c.everStarted.Store(true)
 			return nil
