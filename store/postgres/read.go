@@ -77,9 +77,9 @@ func (s *Store) GetEventEncoded(ctx context.Context, name string) ([]byte, error
 	return s.getEncoded(ctx, "events", name)
 }
 
-// get reads the record called name from table into m.
-func get[T proto.Message](ctx context.Context, s *Store, table, name string, m T) (T, error) {
-	data, err := s.getEncoded(ctx, table, name)
+// get reads the record called name from table into m, through q.
+func get[T proto.Message](ctx context.Context, q querier, table, name string, m T) (T, error) {
+	data, err := getEncoded(ctx, q, table, name)
 	if err == nil {
 		err = decode(name, data, m)
 	}
@@ -88,6 +88,17 @@ func get[T proto.Message](ctx context.Context, s *Store, table, name string, m T
 		return zero, err
 	}
 	return m, nil
+}
+
+// getRead is get through the pool, once more on a broken connection.
+func getRead[T proto.Message](ctx context.Context, s *Store, table, name string, m T) (T, error) {
+	var got T
+	err := s.read(ctx, func(q querier) error {
+		var err error
+		got, err = get(ctx, q, table, name, m)
+		return err
+	})
+	return got, err
 }
 
 func decode(name string, data []byte, m proto.Message) error {
@@ -99,53 +110,41 @@ func decode(name string, data []byte, m proto.Message) error {
 
 // GetEvent returns the event called name, or an error wrapping store.ErrNotFound.
 func (s *Store) GetEvent(ctx context.Context, name string) (*annalsv1.Event, error) {
-	return get(ctx, s, "events", name, &annalsv1.Event{})
+	return getRead(ctx, s, "events", name, &annalsv1.Event{})
 }
 
 // GetActor returns the actor called name, or an error wrapping store.ErrNotFound.
 func (s *Store) GetActor(ctx context.Context, name string) (*annalsv1.Actor, error) {
-	return get(ctx, s, "actors", name, &annalsv1.Actor{})
+	return getRead(ctx, s, "actors", name, &annalsv1.Actor{})
 }
 
 // GetPlace returns the place called name, or an error wrapping store.ErrNotFound.
 func (s *Store) GetPlace(ctx context.Context, name string) (*annalsv1.Place, error) {
-	return get(ctx, s, "places", name, &annalsv1.Place{})
+	return getRead(ctx, s, "places", name, &annalsv1.Place{})
 }
 
 // GetSource returns the source called name, or an error wrapping store.ErrNotFound.
 func (s *Store) GetSource(ctx context.Context, name string) (*annalsv1.Source, error) {
-	return get(ctx, s, "sources", name, &annalsv1.Source{})
+	return getRead(ctx, s, "sources", name, &annalsv1.Source{})
 }
 
 // txLookup is store.Lookup inside a write transaction (Update).
 type txLookup struct{ tx pgx.Tx }
 
-func txGet[T proto.Message](ctx context.Context, l *txLookup, table, name string, m T) (T, error) {
-	data, err := getEncoded(ctx, l.tx, table, name)
-	if err == nil {
-		err = decode(name, data, m)
-	}
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	return m, nil
-}
-
 func (l *txLookup) GetEvent(ctx context.Context, name string) (*annalsv1.Event, error) {
-	return txGet(ctx, l, "events", name, &annalsv1.Event{})
+	return get(ctx, l.tx, "events", name, &annalsv1.Event{})
 }
 
 func (l *txLookup) GetActor(ctx context.Context, name string) (*annalsv1.Actor, error) {
-	return txGet(ctx, l, "actors", name, &annalsv1.Actor{})
+	return get(ctx, l.tx, "actors", name, &annalsv1.Actor{})
 }
 
 func (l *txLookup) GetPlace(ctx context.Context, name string) (*annalsv1.Place, error) {
-	return txGet(ctx, l, "places", name, &annalsv1.Place{})
+	return get(ctx, l.tx, "places", name, &annalsv1.Place{})
 }
 
 func (l *txLookup) GetSource(ctx context.Context, name string) (*annalsv1.Source, error) {
-	return txGet(ctx, l, "sources", name, &annalsv1.Source{})
+	return get(ctx, l.tx, "sources", name, &annalsv1.Source{})
 }
 
 func (l *txLookup) MatchNames(ctx context.Context, k resource.Kind, key string) ([]string, error) {
