@@ -4,15 +4,18 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/annals-project/annals/store"
 )
 
 // BeginBulk prepares the store for a bulk load into a new database (annals
 // gen): its writes' commits are not waited for on disk (a failed load
 // leaves nothing acknowledged to protect: the database is new and is
-// discarded). The returned end refreshes the planner's statistics of every
-// table, so that the first queries on the loaded archive are planned for
-// its size, and restores durable commits. Each batch stays one
+// discarded). The returned end makes the load durable, merges the
+// full-text indexes and refreshes the planner's statistics (VACUUM
+// ANALYZE), so that the first queries on the loaded archive are planned
+// for its size, and restores durable commits. Each batch stays one
 // transaction, written with one statement per table.
 func (s *Store) BeginBulk(ctx context.Context) (end func(context.Context) error, err error) {
 	s.bulk.Store(true)
@@ -24,8 +27,11 @@ func (s *Store) BeginBulk(ctx context.Context) (end func(context.Context) error,
 			ON CONFLICT (key) DO UPDATE SET value = state.value + 1`); err != nil {
 			return fmt.Errorf("postgres: end bulk load: %w", classify(ctx, err))
 		}
-		if _, err := s.pool.Exec(ctx, "ANALYZE"); err != nil {
-			return fmt.Errorf("postgres: end bulk load: analyze: %w", classify(ctx, err))
+		// VACUUM merges the full-text indexes' pending lists (which every
+		// query would otherwise read) and ANALYZE plans queries for the size
+		// of what was loaded.
+		if _, err := s.pool.Exec(ctx, "VACUUM (ANALYZE)", pgx.QueryExecModeSimpleProtocol); err != nil {
+			return fmt.Errorf("postgres: end bulk load: vacuum: %w", classify(ctx, err))
 		}
 		return nil
 	}, nil

@@ -13,10 +13,7 @@ import (
 // must be shorter than 2 KiB): 500 characters of at most 4 bytes. A longer
 // word is found through its cut lexeme as a prefix, then exactly in
 // "words".
-const (
-	maxLexemeRunes       = 500
-	maxLexemeRunesString = "500"
-)
+const maxLexemeRunes = 500
 
 // shortSpan is the widest span (date_hi - date_lo, in histdate.Key units)
 // of a "short" event: about a year (see eventQuery).
@@ -39,6 +36,27 @@ func wordsText(fields ...string) string {
 			b.WriteString(t)
 			b.WriteByte(' ')
 		}
+	}
+	return b.String()
+}
+
+// lexemes is the "fts" column of a row whose "words" column is words: its
+// distinct words, each cut to a lexeme, one space apart; the row's
+// tsvector is array_to_tsvector(string_to_array(lexemes, ' ')) (no parser,
+// no dictionary, no positions).
+func lexemes(words string) string {
+	seen := map[string]bool{}
+	var b strings.Builder
+	for _, w := range strings.Fields(words) {
+		w, _ = lexeme(w)
+		if seen[w] {
+			continue
+		}
+		seen[w] = true
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(w)
 	}
 	return b.String()
 }

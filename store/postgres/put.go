@@ -170,12 +170,20 @@ type rowSet struct {
 	insert, update [][]any
 }
 
-// columns are each table's columns besides name, data and sum, and their types.
-var columns = map[resource.Kind][]struct{ name, typ string }{
+// column is a column of a table besides name, data and sum: the type of
+// its parameter and, when not the parameter itself, the SQL expression
+// that makes its value from the parameter (u.column).
+type column struct{ name, typ, expr string }
+
+// fts is the tsvector of a row, from its lexemes (see lexemes).
+var fts = column{"fts", "text", "array_to_tsvector(string_to_array(u.fts, ' '))"}
+
+// columns are each table's columns besides name, data and sum.
+var columns = map[resource.Kind][]column{
 	resource.Sources: nil,
-	resource.Events:  {{"date_lo", "bigint"}, {"date_hi", "bigint"}, {"month", "integer"}, {"day", "integer"}, {"wikidata_id", "text"}, {"words", "text"}},
-	resource.Actors:  {{"kind", "integer"}, {"wikidata_id", "text"}, {"words", "text"}},
-	resource.Places:  {{"wikidata_id", "text"}, {"words", "text"}},
+	resource.Events:  {{"date_lo", "bigint", ""}, {"date_hi", "bigint", ""}, {"month", "integer", ""}, {"day", "integer", ""}, {"wikidata_id", "text", ""}, {"words", "text", ""}, fts},
+	resource.Actors:  {{"kind", "integer", ""}, {"wikidata_id", "text", ""}, {"words", "text", ""}, fts},
+	resource.Places:  {{"wikidata_id", "text", ""}, {"words", "text", ""}, fts},
 }
 
 func (p *putter) run(ctx context.Context, b *store.Batch) ([]store.Change, error) {
@@ -213,8 +221,8 @@ func (p *putter) run(ctx context.Context, b *store.Batch) ([]store.Change, error
 					p.places = appendRow(p.places, pl, lo, e.GetName())
 				}
 			}
-			return []any{lo, hi, intOrNil(month), intOrNil(day), nullable(e.GetWikidataId()),
-				wordsText(record.LabelText(e.GetLabels()), e.GetSummary(), record.EventBody(e))}
+			words := wordsText(record.LabelText(e.GetLabels()), e.GetSummary(), record.EventBody(e))
+			return []any{lo, hi, intOrNil(month), intOrNil(day), nullable(e.GetWikidataId()), words, lexemes(words)}
 		})
 		if err != nil {
 			return nil, err
@@ -229,7 +237,8 @@ func (p *putter) run(ctx context.Context, b *store.Batch) ([]store.Change, error
 					p.keys = appendRow(p.keys, string(k), key, r.GetName())
 				}
 			}
-			return append(cols, wordsText(record.LabelText(labels), record.LabelText(aliases), desc))
+			words := wordsText(record.LabelText(labels), record.LabelText(aliases), desc)
+			return append(cols, words, lexemes(words))
 		})
 	}
 	for _, a := range b.Actors {
@@ -372,16 +381,23 @@ func transpose(rows [][]any, n int) []any {
 	return cols
 }
 
-// unnest is "unnest($i::t1[], $j::t2[], …)" for the columns of k (name,
-// data, sum, then columns[k]), starting at parameter $1.
-func unnest(k resource.Kind) (list, args string) {
-	names := []string{"name", "data", "sum"}
+// unnest returns, for the columns of k (name, data, sum, then
+// columns[k]), their names, the expressions of their values from a row u
+// of un, and un: "unnest($1::text[], $2::bytea[], …) AS u(name, data, …)".
+func unnest(k resource.Kind) (names, exprs []string, un string) {
+	names = []string{"name", "data", "sum"}
+	exprs = []string{"u.name", "u.data", "u.sum"}
 	params := []string{"$1::text[]", "$2::bytea[]", "$3::bigint[]"}
 	for i, c := range columns[k] {
 		names = append(names, c.name)
+		e := c.expr
+		if e == "" {
+			e = "u." + c.name
+		}
+		exprs = append(exprs, e)
 		params = append(params, "$"+strconv.Itoa(i+4)+"::"+c.typ+"[]")
 	}
-	return strings.Join(names, ", "), "unnest(" + strings.Join(params, ", ") + ")"
+	return names, exprs, "unnest(" + strings.Join(params, ", ") + ") AS u(" + strings.Join(names, ", ") + ")"
 }
 
 // write sends every statement of the batch in one round trip: index rows
@@ -411,17 +427,18 @@ func (p *putter) write(ctx context.Context) error {
 			continue
 		}
 		n := 3 + len(columns[k])
-		list, un := unnest(k)
+		names, exprs, un := unnest(k)
 		if len(rs.update) > 0 {
 			var set []string
-			for _, c := range strings.Split(list, ", ")[1:] {
-				set = append(set, c+" = u."+c)
+			for i := 1; i < len(names); i++ {
+				set = append(set, names[i]+" = "+exprs[i])
 			}
-			q.Queue("UPDATE "+string(k)+" t SET "+strings.Join(set, ", ")+" FROM "+un+" AS u("+list+") WHERE t.name = u.name",
+			q.Queue("UPDATE "+string(k)+" t SET "+strings.Join(set, ", ")+" FROM "+un+" WHERE t.name = u.name",
 				transpose(rs.update, n)...)
 		}
 		if len(rs.insert) > 0 {
-			q.Queue("INSERT INTO "+string(k)+"("+list+") SELECT * FROM "+un, transpose(rs.insert, n)...)
+			q.Queue("INSERT INTO "+string(k)+"("+strings.Join(names, ", ")+") SELECT "+strings.Join(exprs, ", ")+" FROM "+un,
+				transpose(rs.insert, n)...)
 		}
 	}
 	if len(p.actors[0]) > 0 {

@@ -18,16 +18,6 @@ var migrations = []string{
 	// 0 -> 1: the first schema. Names sort as bytes (COLLATE "C"), as in
 	// store/sqlite, so that both list records in the same order.
 	`
-CREATE FUNCTION annals_fts(words text) RETURNS tsvector
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-	-- The distinct words of a row's folded text (see Store), each cut to
-	-- ` + maxLexemeRunesString + ` characters (a lexeme must be shorter than 2 KiB), as the
-	-- lexemes of a tsvector without positions: no parser, no dictionary.
-	SELECT array_to_tsvector(coalesce(array_agg(DISTINCT left(w, ` + maxLexemeRunesString + `)), '{}'))
-	FROM unnest(string_to_array(translate(words, E'\n', ' '), ' ')) AS w
-	WHERE w <> ''
-$$;
-
 CREATE TABLE events (
 	name        text COLLATE "C" PRIMARY KEY,
 	data        bytea NOT NULL,   -- deterministic protobuf of annals.v1.Event
@@ -38,13 +28,16 @@ CREATE TABLE events (
 	day         integer,          -- the start date's day when known (precision DAY)
 	wikidata_id text,             -- NULL when not linked
 	words       text COLLATE "C" NOT NULL, -- folded words of labels, summary, article: " w w \n w w "
-	fts         tsvector NOT NULL GENERATED ALWAYS AS (annals_fts(words)) STORED
+	fts         tsvector NOT NULL          -- the distinct words, as lexemes without positions (see fts.go)
 );
+-- The full-text indexes keep new entries in a pending list that every
+-- query reads until it is merged: 256 kB (not 4 MB) bounds what a query
+-- reads of it; a writer that fills it merges it.
 CREATE INDEX events_by_start ON events(date_lo, name, date_hi);
 CREATE INDEX events_by_start_long ON events(date_lo, name, date_hi) WHERE date_hi - date_lo > ` + shortSpanString + `;
 CREATE INDEX events_by_month_day ON events(month, day, date_lo, name);
 CREATE INDEX events_by_wikidata_id ON events(wikidata_id) WHERE wikidata_id IS NOT NULL;
-CREATE INDEX events_fts ON events USING gin(fts);
+CREATE INDEX events_fts ON events USING gin(fts) WITH (gin_pending_list_limit = 256);
 
 -- The join tables repeat the event's date_lo so that a list of one actor's
 -- (place's) events is a range of the primary key, already in order.
@@ -70,11 +63,11 @@ CREATE TABLE actors (
 	kind        integer NOT NULL,
 	wikidata_id text,
 	words       text COLLATE "C" NOT NULL, -- labels, aliases, description
-	fts         tsvector NOT NULL GENERATED ALWAYS AS (annals_fts(words)) STORED
+	fts         tsvector NOT NULL
 );
 CREATE INDEX actors_by_kind ON actors(kind, name);
 CREATE INDEX actors_by_wikidata_id ON actors(wikidata_id, name) WHERE wikidata_id IS NOT NULL;
-CREATE INDEX actors_fts ON actors USING gin(fts);
+CREATE INDEX actors_fts ON actors USING gin(fts) WITH (gin_pending_list_limit = 256);
 
 CREATE TABLE places (
 	name        text COLLATE "C" PRIMARY KEY,
@@ -82,10 +75,10 @@ CREATE TABLE places (
 	sum         bigint NOT NULL,
 	wikidata_id text,
 	words       text COLLATE "C" NOT NULL,
-	fts         tsvector NOT NULL GENERATED ALWAYS AS (annals_fts(words)) STORED
+	fts         tsvector NOT NULL
 );
 CREATE INDEX places_by_wikidata_id ON places(wikidata_id, name) WHERE wikidata_id IS NOT NULL;
-CREATE INDEX places_fts ON places USING gin(fts);
+CREATE INDEX places_fts ON places USING gin(fts) WITH (gin_pending_list_limit = 256);
 
 CREATE TABLE sources (
 	name text COLLATE "C" PRIMARY KEY,
