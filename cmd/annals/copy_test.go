@@ -83,4 +83,22 @@ func TestCopyRoundTrip(t *testing.T) {
 		t.Errorf("the refusal shows the password: %q", stderr.String())
 	}
 	runOK("copy", "--from", orig, "--to", pg, "--force")
+
+	// ingest (and its dry run) and gen on PostgreSQL too.
+	bridge := filepath.Join("testdata", "ingest", "bridge.txt")
+	if out := runOK("ingest", "--db", pg, "--dry-run", bridge); strings.Contains(out, "refused") {
+		t.Errorf("ingest --dry-run on PostgreSQL: %s", out)
+	}
+	var ingestOut bytes.Buffer
+	if code := run(ctx, []string{"ingest", "--db", pg, bridge}, &ingestOut, &ingestOut); code != 0 || !strings.Contains(ingestOut.String(), "unchanged") {
+		t.Errorf("ingest of an imported document into PostgreSQL: exit %d\n%s", code, ingestOut.String())
+	}
+	gen := pgtest.Shared(t).NewDatabase(t)
+	if out := runOK("gen", "--events", "120", "--db", gen); !strings.Contains(out, "gen: wrote 120 events") {
+		t.Errorf("gen into PostgreSQL: %s", out)
+	}
+	var genOut bytes.Buffer
+	if code := run(ctx, []string{"gen", "--events", "10", "--db", gen}, &genOut, &genOut); code == 0 || !strings.Contains(genOut.String(), "already holds") {
+		t.Errorf("gen into a PostgreSQL database that holds events: exit %d, %s", code, genOut.String())
+	}
 }
