@@ -34,6 +34,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -82,6 +83,10 @@ func IsDSN(s string) bool {
 // Redact returns dsn with its password, if any, replaced by "xxxxx", for
 // logs and messages.
 func Redact(dsn string) string {
+	if !IsDSN(dsn) {
+		// key=value pairs: password=secret, or password='se cret'.
+		return kvPassword.ReplaceAllString(dsn, "${1}xxxxx")
+	}
 	u, err := url.Parse(dsn)
 	if err != nil {
 		// Not a URL we can take apart: show only the scheme.
@@ -102,6 +107,8 @@ func Redact(dsn string) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+var kvPassword = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
 
 // Open connects to the database dsn names (a postgres:// or postgresql://
 // URL, or key=value pairs) and brings its schema up to date, creating it
