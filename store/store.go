@@ -292,3 +292,17 @@ func Get(ctx context.Context, r Reader, name string) (proto.Message, error) {
 		return r.GetSource(ctx, name)
 	}
 }
+
+// Bulk is implemented by backends with a faster way to fill a new archive
+// with many large batches (annals gen). BeginBulk prepares the store for
+// the load; the returned end, which must be called before the store is used
+// otherwise, makes what was loaded durable and ready to query.
+type Bulk interface {
+	BeginBulk(ctx context.Context) (end func(context.Context) error, err error)
+}
+
+// MetaLister is implemented by backends that can list the keys of the
+// values kept with SetMeta (annals copy copies them all).
+type MetaLister interface {
+	MetaKeys(ctx context.Context) ([]string, error)
+}

@@ -25,6 +25,8 @@
 //	    add records to a large archive as annals gen does, under a CPU profile
 //	annalsbench slim < GHZ.json > SMALLER.json
 //	    drop the per-request details of a ghz JSON report
+//	annalsbench pgserver --out FILE [--databases small,large]
+//	    a throwaway PostgreSQL cluster (durable settings) for the PostgreSQL column
 //	annalsbench report --dir DIR
 //	    render the results scripts/bench collected in DIR as Markdown
 package main
@@ -41,7 +43,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: annalsbench coldstart|pick|latency|rawinsert|profserve|show|get|splitttl|loadprof|slim|report [flags]")
+		fmt.Fprintln(os.Stderr, "usage: annalsbench coldstart|pick|latency|rawinsert|profserve|show|get|splitttl|loadprof|slim|pgserver|report [flags]")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -58,6 +60,7 @@ func main() {
 		"splitttl":  splitTTL,
 		"loadprof":  loadProf,
 		"slim":      slim,
+		"pgserver":  pgServer,
 	}
 	cmd, ok := cmds[os.Args[1]]
 	if !ok {

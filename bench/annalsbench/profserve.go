@@ -16,11 +16,11 @@ import (
 	"github.com/annals-project/annals/exporter"
 	"github.com/annals-project/annals/ingest"
 	"github.com/annals-project/annals/server"
-	"github.com/annals-project/annals/store/sqlite"
+	"github.com/annals-project/annals/store/backend"
 )
 
 // profServe serves annals' gRPC services over an existing database the way
-// `annals serve` builds them (server.New with the sqlite store, the ingest
+// `annals serve` builds them (server.New with the store --db names, the ingest
 // importer, Prometheus metrics and the instrumented store, ExportService;
 // JSON request logs at info on stderr), and
 // net/http/pprof on its own loopback address. It exists only so that
@@ -29,7 +29,7 @@ import (
 // dataset (the database already holds it) and serves no HTTP routes.
 func profServe(ctx context.Context, args []string) error {
 	fs := newFlags("profserve")
-	db := fs.String("db", "", "existing database")
+	db := fs.String("db", "", "existing database: a SQLite file or a PostgreSQL URL")
 	grpcAddr := fs.String("grpc-addr", "127.0.0.1:0", "gRPC address")
 	debugAddr := fs.String("debug-addr", "127.0.0.1:0", "pprof address (loopback)")
 	if err := fs.Parse(args); err != nil {
@@ -39,7 +39,7 @@ func profServe(ctx context.Context, args []string) error {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	st, err := sqlite.Open(ctx, *db, log)
+	st, err := backend.Open(ctx, *db, backend.Options{Logger: log})
 	if err != nil {
 		return err
 	}

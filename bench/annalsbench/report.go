@@ -314,6 +314,7 @@ func (r *reporter) render() {
 	r.export()
 	r.load()
 	r.coldStart()
+	r.postgres()
 	r.goBench()
 	r.profiles()
 	sections := r.b.String()

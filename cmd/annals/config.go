@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/annals-project/annals/store"
+	"github.com/annals-project/annals/store/backend"
 )
 
 // envPrefix is the prefix of every flag's environment twin: --grpc-addr is
@@ -91,8 +96,12 @@ func effective(fs *flag.FlagSet) []any {
 	var attrs []any
 	for _, n := range names {
 		v := fs.Lookup(n).Value.String()
-		if strings.Contains(n, "token") && v != "" {
+		switch {
+		case strings.Contains(n, "token") && v != "":
 			v = "(set)"
+		default:
+			// A PostgreSQL URL (--db, --db-replica, --from, --to) without its password.
+			v = backend.Redact(v)
 		}
 		attrs = append(attrs, strings.ReplaceAll(n, "-", "_"), v)
 	}
@@ -101,13 +110,26 @@ func effective(fs *flag.FlagSet) []any {
 
 // common holds the flags every command shares.
 type common struct {
-	db       string
-	logLevel string
+	db        string
+	dbReplica string
+	maxConns  int
+	logLevel  string
 }
 
 func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.db, "db", "annals.db", "SQLite database file; created and filled with the bundled dataset if missing")
+	fs.StringVar(&c.db, "db", "annals.db", "the database: a SQLite file (created and filled with the bundled dataset if missing), "+
+		"or a PostgreSQL URL postgres://user:password@host:port/dbname (its schema is created in an empty database)")
+	fs.StringVar(&c.dbReplica, "db-replica", "", "PostgreSQL URL of a streaming standby of --db: reads go to it (to --db while it is down), writes to --db")
+	fs.IntVar(&c.maxConns, "db-max-conns", 0, "most connections to each PostgreSQL database (0: the larger of 4 and the number of CPUs)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// open opens the store c.db names (see package store/backend).
+func (c *common) open(ctx context.Context, log *slog.Logger) (store.Store, error) {
+	if c.maxConns < 0 {
+		return nil, fmt.Errorf("--db-max-conns %d: want 0 or more", c.maxConns)
+	}
+	return backend.Open(ctx, c.db, backend.Options{Logger: log, Replica: c.dbReplica, MaxConns: int32(c.maxConns)})
 }
 
 // durationFlag documents that a flag takes a Go duration such as 30s.

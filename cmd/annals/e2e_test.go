@@ -47,17 +47,18 @@ type daemon struct {
 // has logged its listen addresses.
 func startServe(t *testing.T, db string, extraEnv ...string) *daemon {
 	t.Helper()
-	return startServeArgs(t, []string{"--db", db, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"}, extraEnv...)
+	return startServeArgs(t, []string{"--db", db}, extraEnv...)
 }
 
-// startServeArgs is startServe with the flags of `annals serve` given.
+// startServeArgs is startServe with flags of the caller's own, after the
+// free loopback addresses (a later flag wins).
 func startServeArgs(t *testing.T, args []string, extraEnv ...string) *daemon {
 	t.Helper()
 	bin, err := buildBinary()
 	if err != nil {
 		t.Fatalf("build annals: %v", err)
 	}
-	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"serve", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), extraEnv...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -15,7 +15,6 @@ import (
 	"github.com/annals-project/annals/data"
 	"github.com/annals-project/annals/exporter"
 	"github.com/annals-project/annals/ingest"
-	"github.com/annals-project/annals/store/sqlite"
 )
 
 // exportCmd writes the whole archive as Turtle, N-Triples or JSON-LD, to a
@@ -49,7 +48,7 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	st, err := sqlite.Open(ctx, c.db, log)
+	st, err := c.open(ctx, log)
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/annals-project/annals/data"
 	"github.com/annals-project/annals/ingest"
 	"github.com/annals-project/annals/store"
-	"github.com/annals-project/annals/store/sqlite"
+	"github.com/annals-project/annals/store/backend"
 	"github.com/annals-project/annals/synth"
 )
 
@@ -107,7 +107,7 @@ func (p *progress) report(done, total int) {
 // one transaction each. A second goroutine generates the next batch while
 // the current one is written.
 func genDatabase(ctx context.Context, g *synth.Generator, c genConfig, log *slog.Logger, stderr io.Writer) error {
-	st, err := sqlite.Open(ctx, c.db, log)
+	st, err := c.open(ctx, log)
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
@@ -117,23 +117,29 @@ func genDatabase(ctx context.Context, g *synth.Generator, c genConfig, log *slog
 			st.Close()
 		}
 	}()
-	if err := st.SetWriterCache(ctx, c.cache); err != nil {
-		return err
+	if wc, ok := st.(interface {
+		SetWriterCache(context.Context, int) error
+	}); ok {
+		if err := wc.SetWriterCache(ctx, c.cache); err != nil {
+			return err
+		}
 	}
 	stats, err := st.Stats(ctx)
 	if err != nil {
 		return err
 	}
 	if stats.Events > 0 {
-		return fmt.Errorf("database %s already holds %d events; gen fills a new database (remove the file or give another --db)", c.db, stats.Events)
+		return fmt.Errorf("database %s already holds %d events; gen fills a new database (remove the file or give another --db)", backend.Redact(c.db), stats.Events)
 	}
 	if _, err := data.Load(ctx, st, ingest.Import, log); err != nil {
 		return err
 	}
 
-	endBulk, err := st.BeginBulk(ctx)
-	if err != nil {
-		return err
+	endBulk := func(context.Context) error { return nil }
+	if b, ok := st.(store.Bulk); ok {
+		if endBulk, err = b.BeginBulk(ctx); err != nil {
+			return err
+		}
 	}
 	events, actors, places := g.Size()
 	batches := make(chan *store.Batch, 1)
@@ -170,16 +176,21 @@ func genDatabase(ctx context.Context, g *synth.Generator, c genConfig, log *slog
 		return err
 	}
 	elapsed := time.Since(p.start)
+	size := int64(0)
+	if sz, ok := st.(interface {
+		Size(context.Context) (int64, error)
+	}); ok {
+		size, _ = sz.Size(ctx)
+	}
 	closed = true
 	if err := st.Close(); err != nil {
 		return err
 	}
-	size := int64(0)
-	if fi, err := os.Stat(c.db); err == nil {
+	if fi, err := os.Stat(c.db); err == nil && !backend.IsPostgres(c.db) {
 		size = fi.Size()
 	}
 	fmt.Fprintf(stderr, "gen: wrote %d events, %d actors, %d places and %d sources to %s in %s: %.0f events/s, %d bytes of database per event\n",
-		written, actors, places, sources, c.db, elapsed.Round(time.Millisecond), float64(written)/elapsed.Seconds(), size/int64(max(written, 1)))
+		written, actors, places, sources, backend.Redact(c.db), elapsed.Round(time.Millisecond), float64(written)/elapsed.Seconds(), size/int64(max(written, 1)))
 	return nil
 }
 

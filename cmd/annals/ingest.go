@@ -15,6 +15,7 @@ import (
 	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
 	"github.com/annals-project/annals/ingest"
 	"github.com/annals-project/annals/store"
+	"github.com/annals-project/annals/store/backend"
 	"github.com/annals-project/annals/store/sqlite"
 	"google.golang.org/protobuf/encoding/protojson"
 )
@@ -51,13 +52,16 @@ func ingestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	var st store.Store
-	_, statErr := os.Stat(c.db)
+	exists := backend.IsPostgres(c.db)
+	if _, err := os.Stat(c.db); err == nil {
+		exists = true
+	}
 	switch {
-	case *dryRun && statErr == nil:
+	case *dryRun && exists:
 		// A dry run against an existing database reads it and writes
 		// nothing: Import with DryRun only compares, and the bundled
 		// dataset is not (re)loaded.
-		db, err := sqlite.Open(ctx, c.db, log)
+		db, err := c.open(ctx, log)
 		if err != nil {
 			return fmt.Errorf("open database: %w", err)
 		}
@@ -82,7 +86,7 @@ func ingestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		st = mem
 	default:
-		db, err := sqlite.Open(ctx, c.db, log)
+		db, err := c.open(ctx, log)
 		if err != nil {
 			return fmt.Errorf("open database: %w", err)
 		}

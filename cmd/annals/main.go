@@ -5,6 +5,8 @@
 //	annals ingest  [flags] FILE...  import seed-format documents
 //	annals export  [flags]          write the archive as Turtle or N-Triples
 //	annals gen     [flags]          generate a synthetic archive
+//	annals copy    --from DB --to DB
+//	                                copy a whole archive between databases
 //
 // Every flag has an environment twin, ANNALS_<FLAG>; the flag wins.
 package main
@@ -32,10 +34,13 @@ const usage = `annals — historical events over gRPC, linked to Wikidata
 
 usage:
   annals serve   [flags]          serve the archive (gRPC, HTTP); creates ./annals.db on first start
+                                  (--db postgres://… serves a PostgreSQL database instead)
   annals ingest  [flags] FILE...  import seed-format documents into the database
   annals export  [flags]          write the whole archive as Turtle or N-Triples
   annals gen     --events N (--db FILE | --out DIR)
                                   generate a synthetic archive (for benchmarks)
+  annals copy    --from DB --to DB
+                                  copy a whole archive between databases (SQLite, PostgreSQL)
   annals help COMMAND             show a command's flags
 
 Every flag can also be set through the environment: --grpc-addr through
@@ -66,6 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = exportCmd(ctx, rest, stdout, stderr)
 	case "gen":
 		err = genCmd(ctx, rest, stdout, stderr)
+	case "copy":
+		err = copyCmd(ctx, rest, stderr)
 	default:
 		fmt.Fprintf(stderr, "annals: unknown command %q\n\n%s", cmd, usage)
 		return 2

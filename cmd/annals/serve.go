@@ -18,7 +18,7 @@ import (
 	"github.com/annals-project/annals/exporter"
 	"github.com/annals-project/annals/ingest"
 	"github.com/annals-project/annals/server"
-	"github.com/annals-project/annals/store/sqlite"
+	"github.com/annals-project/annals/store/backend"
 	"github.com/annals-project/annals/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
@@ -88,7 +88,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	log.Info("starting annals serve", effective(fs)...)
 
-	st, err := sqlite.Open(ctx, c.db, log)
+	st, err := c.open(ctx, log)
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
@@ -222,7 +222,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		ready.Store(true)
 		srv.SetServing(true)
-		log.Info("serving", "db", c.db)
+		log.Info("serving", "db", backend.Redact(c.db))
 		// Health follows the store from now on: a database file replaced
 		// underneath, or one that stops answering, turns it NOT_SERVING.
 		srv.FollowStore(gctx, archive, storeCheckInterval, ready.Store)

@@ -17,6 +17,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/annals-project/annals/resource"
@@ -88,4 +89,27 @@ func Decode(c string, fp []byte, k resource.Kind, hasKey bool) (key int64, name 
 		return bad("bad position")
 	}
 	return key, name, nil
+}
+
+// The fingerprints of the three list queries: every filter field takes part,
+// so that a page token is refused by any other query. Every backend uses
+// these, so a token names the same query whichever made it.
+
+// EventFingerprint identifies a ListEvents query.
+func EventFingerprint(f store.EventFilter) []byte {
+	return Fingerprint("events",
+		strconv.FormatInt(int64(f.Month), 10), strconv.FormatInt(int64(f.Day), 10),
+		strconv.FormatBool(f.HasFrom), strconv.FormatInt(f.From, 10),
+		strconv.FormatBool(f.HasTo), strconv.FormatInt(f.To, 10),
+		f.Actor, f.Place, f.WikidataID, f.Query)
+}
+
+// ActorFingerprint identifies a ListActors query.
+func ActorFingerprint(f store.ActorFilter) []byte {
+	return Fingerprint("actors", strconv.FormatInt(int64(f.Kind), 10), f.WikidataID, f.Query)
+}
+
+// PlaceFingerprint identifies a ListPlaces query.
+func PlaceFingerprint(f store.PlaceFilter) []byte {
+	return Fingerprint("places", f.WikidataID, f.Query)
 }

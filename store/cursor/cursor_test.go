@@ -75,3 +75,14 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestFingerprintsDiffer(t *testing.T) {
+	a := cursor.EventFingerprint(store.EventFilter{Month: 4})
+	b := cursor.EventFingerprint(store.EventFilter{Day: 4})
+	if string(a) == string(b) {
+		t.Error("month 4 and day 4 have the same fingerprint")
+	}
+	if string(cursor.ActorFingerprint(store.ActorFilter{Query: "x"})) == string(cursor.PlaceFingerprint(store.PlaceFilter{Query: "x"})) {
+		t.Error("actor and place queries have the same fingerprint")
+	}
+}

@@ -5,44 +5,29 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"os"
-	"strings"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/annals-project/annals/store"
-	"github.com/annals-project/annals/textfold"
+	rec "github.com/annals-project/annals/store/record"
 )
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
 // checksum is the CRC-32C kept with a record's stored bytes.
-func checksum(data []byte) int64 { return int64(crc32.Checksum(data, castagnoli)) }
+func checksum(data []byte) int64 { return rec.Checksum(data) }
 
 // verify checks a record's stored bytes against the checksum kept with them
 // (none is kept in a read-only database of schema 2).
 func verify(name string, data []byte, sum sql.NullInt64) error {
-	if sum.Valid && checksum(data) != sum.Int64 {
-		return &store.CorruptError{Name: name, Problem: "its stored bytes do not match their checksum"}
+	if !sum.Valid {
+		return nil
 	}
-	return nil
+	return rec.Verify(name, data, sum.Int64)
 }
 
-// ftsText is what the full-text index holds of a text: its words, folded by
-// package textfold, one space apart (the characters of Han and kana runs
-// each a word), so that every backend searches the same words.
-func ftsText(s string) string {
-	var b strings.Builder
-	textfold.EachWord(s, func(w string) {
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(w)
-	})
-	return b.String()
-}
+// ftsText is what the full-text index holds of a text (see record.Text).
+func ftsText(s string) string { return rec.Text(s) }
 
 // readErr wraps err from a read with op, and marks the errors that mean
 // the database cannot be read now (locked, I/O) with store.ErrUnavailable

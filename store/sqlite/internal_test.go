@@ -20,6 +20,7 @@ import (
 	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
 	"github.com/annals-project/annals/resource"
 	"github.com/annals-project/annals/store"
+	rec "github.com/annals-project/annals/store/record"
 	"github.com/annals-project/annals/store/storetest"
 )
 
@@ -119,21 +120,21 @@ func oldDatabase(t *testing.T, path string, version int, b *store.Batch) {
 	}
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	i := 0
-	put := func(table string, rec record, cols string, args ...any) int64 {
+	put := func(table string, r record, cols string, args ...any) int64 {
 		i++
-		c, err := content(rec)
+		c, err := rec.Content(r)
 		if err != nil {
 			t.Fatal(err)
 		}
 		ts := timestamppb.New(t0.Add(time.Duration(i) * time.Second))
-		full := proto.Clone(rec).(record)
-		setOutput(full, ts, ts, etagOf(c))
-		data, err := marshal.Marshal(full)
+		full := proto.Clone(r).(record)
+		rec.SetOutput(full, ts, ts, rec.Etag(c))
+		data, err := rec.Marshal.Marshal(full)
 		if err != nil {
 			t.Fatal(err)
 		}
 		q := "INSERT INTO " + table + "(name, data" + cols + ") VALUES (?, ?" + strings.Repeat(", ?", len(args)) + ")"
-		res, err := db.ExecContext(ctx, q, append([]any{rec.GetName(), data}, args...)...)
+		res, err := db.ExecContext(ctx, q, append([]any{r.GetName(), data}, args...)...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +145,7 @@ func oldDatabase(t *testing.T, path string, version int, b *store.Batch) {
 		put("sources", r, "")
 	}
 	for _, e := range b.Events {
-		lo, hi, month, day := eventColumns(e)
+		lo, hi, month, day := rec.EventColumns(e)
 		id := put("events", e, ", date_lo, date_hi, month, day", lo, hi, month, day)
 		for _, pa := range e.GetParticipants() {
 			db.ExecContext(ctx, "INSERT OR IGNORE INTO event_actor VALUES (?, ?, ?, ?)", pa.GetActor(), lo, e.GetName(), id)
@@ -152,16 +153,16 @@ func oldDatabase(t *testing.T, path string, version int, b *store.Batch) {
 		for _, pl := range e.GetPlaces() {
 			db.ExecContext(ctx, "INSERT OR IGNORE INTO event_place VALUES (?, ?, ?, ?)", pl, lo, e.GetName(), id)
 		}
-		db.ExecContext(ctx, "INSERT INTO events_fts(rowid, labels, summary, body) VALUES (?, ?, ?, '')", id, labelText(e.GetLabels()), e.GetSummary())
+		db.ExecContext(ctx, "INSERT INTO events_fts(rowid, labels, summary, body) VALUES (?, ?, ?, '')", id, rec.LabelText(e.GetLabels()), e.GetSummary())
 	}
 	for _, a := range b.Actors {
 		id := put("actors", a, ", kind", int64(a.GetKind()))
-		db.ExecContext(ctx, "INSERT INTO actors_fts(rowid, labels, aliases, description) VALUES (?, ?, '', '')", id, labelText(a.GetLabels()))
+		db.ExecContext(ctx, "INSERT INTO actors_fts(rowid, labels, aliases, description) VALUES (?, ?, '', '')", id, rec.LabelText(a.GetLabels()))
 		db.ExecContext(ctx, "INSERT OR IGNORE INTO match_keys VALUES ('actors', ?, ?)", resource.Slug(a.GetLabels()[0].GetValue()), a.GetName())
 	}
 	for _, p := range b.Places {
 		id := put("places", p, "")
-		db.ExecContext(ctx, "INSERT INTO places_fts(rowid, labels, aliases, description) VALUES (?, ?, '', '')", id, labelText(p.GetLabels()))
+		db.ExecContext(ctx, "INSERT INTO places_fts(rowid, labels, aliases, description) VALUES (?, ?, '', '')", id, rec.LabelText(p.GetLabels()))
 	}
 }
 
@@ -418,7 +419,7 @@ func TestFTSQuery(t *testing.T) {
 		}
 	}
 	var many []string
-	for i := range maxQueryWords + 1 {
+	for i := range store.MaxQueryWords + 1 {
 		many = append(many, fmt.Sprintf("w%d", i))
 	}
 	for _, in := range []string{"", `"`, "*", "\xff", "\u0301", strings.Join(many, " ")} {
@@ -462,17 +463,6 @@ func FuzzFTSQuery(f *testing.F) {
 		}
 		rows.Close()
 	})
-}
-
-func TestFingerprintsDiffer(t *testing.T) {
-	a := eventFingerprint(store.EventFilter{Month: 4})
-	b := eventFingerprint(store.EventFilter{Day: 4})
-	if string(a) == string(b) {
-		t.Error("month 4 and day 4 have the same fingerprint")
-	}
-	if string(actorFingerprint(store.ActorFilter{Query: "x"})) == string(placeFingerprint(store.PlaceFilter{Query: "x"})) {
-		t.Error("actor and place queries have the same fingerprint")
-	}
 }
 
 // TestConcurrentOpen opens one new file from several stores at once, as

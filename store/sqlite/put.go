@@ -1,24 +1,18 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
-
 	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
-	"github.com/annals-project/annals/histdate"
 	"github.com/annals-project/annals/resource"
 	"github.com/annals-project/annals/store"
+	rec "github.com/annals-project/annals/store/record"
 )
 
 // Put writes the batch in one transaction: all of it or, on any error,
@@ -41,7 +35,7 @@ func (s *Store) Put(ctx context.Context, b *store.Batch) ([]store.Change, error)
 	if b == nil {
 		return nil, nil
 	}
-	if err := checkBatch(b); err != nil {
+	if err := rec.CheckBatch(b); err != nil {
 		return nil, fmt.Errorf("sqlite: put: %w", err)
 	}
 	return s.Update(ctx, func(context.Context, store.Lookup) (*store.Batch, error) { return b, nil })
@@ -93,7 +87,7 @@ func (s *Store) Update(ctx context.Context, fn store.UpdateFunc) ([]store.Change
 	if b == nil {
 		b = &store.Batch{}
 	}
-	if err := checkBatch(b); err != nil {
+	if err := rec.CheckBatch(b); err != nil {
 		return nil, fmt.Errorf("sqlite: put: %w", err)
 	}
 	p := &putter{tx: tx, stmts: map[string]*sql.Stmt{}, verbatim: b.Verbatim}
@@ -107,124 +101,14 @@ func (s *Store) Update(ctx context.Context, fn store.UpdateFunc) ([]store.Change
 	}
 	committed = true
 	for _, o := range p.outputs {
-		setOutput(o.rec, o.ct, o.ut, o.etag)
+		o.Set()
 	}
 	slices.SortFunc(changes, func(a, b store.Change) int { return strings.Compare(a.Name, b.Name) })
 	return changes, nil
 }
 
-// checkBatch refuses a batch with nil records, malformed names, bad event
-// dates or duplicate names, before any transaction is opened.
-func checkBatch(b *store.Batch) error {
-	seen := map[string]bool{}
-	check := func(k resource.Kind, rec record) error {
-		if rec == nil || rec.ProtoReflect() == nil || !rec.ProtoReflect().IsValid() {
-			return fmt.Errorf("a nil record in %s", k)
-		}
-		name := rec.GetName()
-		if _, err := resource.ParseKind(name, k); err != nil {
-			return fmt.Errorf("record name: %w", err)
-		}
-		if seen[name] {
-			return fmt.Errorf("%s appears twice in one batch", name)
-		}
-		seen[name] = true
-		return nil
-	}
-	for _, r := range b.Sources {
-		if err := check(resource.Sources, r); err != nil {
-			return err
-		}
-	}
-	for _, r := range b.Events {
-		if err := check(resource.Events, r); err != nil {
-			return err
-		}
-		if fe := histdate.Validate(r.GetDate()); fe != nil {
-			return fmt.Errorf("%s: date: %w", r.GetName(), fe)
-		}
-		if r.GetEndDate() != nil {
-			if fe := histdate.Validate(r.GetEndDate()); fe != nil {
-				return fmt.Errorf("%s: end_date: %w", r.GetName(), fe)
-			}
-		}
-	}
-	for _, r := range b.Actors {
-		if err := check(resource.Actors, r); err != nil {
-			return err
-		}
-	}
-	for _, r := range b.Places {
-		if err := check(resource.Places, r); err != nil {
-			return err
-		}
-	}
-	for _, name := range b.Deletes {
-		if _, _, err := resource.Parse(name); err != nil {
-			return fmt.Errorf("deleted name: %w", err)
-		}
-		if seen[name] {
-			return fmt.Errorf("%s is both written and deleted (or deleted twice) in one batch", name)
-		}
-		seen[name] = true
-	}
-	return nil
-}
-
 // record is what every resource message has.
-type record interface {
-	proto.Message
-	GetName() string
-	GetCreateTime() *timestamppb.Timestamp
-	GetUpdateTime() *timestamppb.Timestamp
-	GetEtag() string
-}
-
-// setOutput sets the output-only fields of m.
-func setOutput(m record, ct, ut *timestamppb.Timestamp, etag string) {
-	switch m := m.(type) {
-	case *annalsv1.Event:
-		m.CreateTime, m.UpdateTime, m.Etag = ct, ut, etag
-	case *annalsv1.Actor:
-		m.CreateTime, m.UpdateTime, m.Etag = ct, ut, etag
-	case *annalsv1.Place:
-		m.CreateTime, m.UpdateTime, m.Etag = ct, ut, etag
-	case *annalsv1.Source:
-		m.CreateTime, m.UpdateTime, m.Etag = ct, ut, etag
-	default:
-		panic(fmt.Sprintf("sqlite: unknown record type %T", m))
-	}
-}
-
-var marshal = proto.MarshalOptions{Deterministic: true}
-
-// content is the deterministic encoding of m without its output-only fields.
-func content(m record) ([]byte, error) {
-	_, b, err := contentClone(m)
-	return b, err
-}
-
-// contentClone is content that also returns the copy of m it encoded, whose
-// output-only fields are unset.
-func contentClone(m record) (record, []byte, error) {
-	c := proto.Clone(m).(record)
-	setOutput(c, nil, nil, "")
-	b, err := marshal.Marshal(c)
-	return c, b, err
-}
-
-// etagOf is the etag of a record whose content encodes as c.
-func etagOf(c []byte) string {
-	sum := sha256.Sum256(c)
-	return hex.EncodeToString(sum[:8])
-}
-
-// output is what Put sets on a caller's record once the transaction commits.
-type output struct {
-	rec    record
-	ct, ut *timestamppb.Timestamp
-	etag   string
-}
+type record = rec.Record
 
 // putter writes one batch inside a transaction.
 type putter struct {
@@ -234,7 +118,7 @@ type putter struct {
 	now      int64 // Unix ns, later than any stored update_time
 	latest   int64 // the latest update_time written, Unix ns
 	span     int64 // the widest event span written
-	outputs  []output
+	outputs  []rec.Output
 	log      []store.LogEntry // what the change log gets, Seq unset
 }
 
@@ -349,72 +233,39 @@ type prepared struct {
 	sum  int64  // checksum(data)
 }
 
-// prepare compares rec with the stored record of the same name in table and
+// prepare compares r with the stored record of the same name in table and
 // works out the output-only fields of the copy to store. stored is an empty
-// message of rec's type to read the stored record into.
-func (p *putter) prepare(ctx context.Context, table string, rec, stored record) (prepared, error) {
-	full, c, err := contentClone(rec)
-	if err != nil {
-		return prepared{}, fmt.Errorf("encode: %w", err)
-	}
+// message of r's type to read the stored record into.
+func (p *putter) prepare(ctx context.Context, table string, r, stored record) (prepared, error) {
 	var (
 		id  int64
 		old []byte
 		sum sql.NullInt64
 	)
-	keep := p.verbatim && rec.GetUpdateTime() != nil && rec.GetEtag() != ""
-	err = p.queryRow(ctx, "SELECT id, data, sum FROM "+table+" WHERE name = ?", rec.GetName()).Scan(&id, &old, &sum)
+	err := p.queryRow(ctx, "SELECT id, data, sum FROM "+table+" WHERE name = ?", r.GetName()).Scan(&id, &old, &sum)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		id = 0
+		id, stored = 0, nil
 	case err != nil:
 		return prepared{}, err
 	default:
-		if err := verify(rec.GetName(), old, sum); err != nil {
+		if err := verify(r.GetName(), old, sum); err != nil {
 			return prepared{}, err
 		}
-		if err := proto.Unmarshal(old, stored); err != nil {
-			return prepared{}, &store.CorruptError{Name: rec.GetName(), Problem: "its stored bytes do not decode: " + err.Error()}
-		}
-		oc, err := content(stored)
-		if err != nil {
-			return prepared{}, fmt.Errorf("encode stored record: %w", err)
-		}
-		same := bytes.Equal(oc, c)
-		if keep {
-			same = same && rec.GetEtag() == stored.GetEtag() &&
-				proto.Equal(rec.GetUpdateTime(), stored.GetUpdateTime()) && proto.Equal(rec.GetCreateTime(), stored.GetCreateTime())
-		}
-		if same {
-			p.outputs = append(p.outputs, output{rec, stored.GetCreateTime(), stored.GetUpdateTime(), stored.GetEtag()})
-			return prepared{kind: annalsv1.ChangeKind_CHANGE_KIND_UNCHANGED, id: id}, nil
+		if err := rec.Decode(r.GetName(), old, stored); err != nil {
+			return prepared{}, err
 		}
 	}
-	now := timestamppb.New(time.Unix(0, p.now))
-	ct, ut, etag := now, now, etagOf(c)
-	kind := annalsv1.ChangeKind_CHANGE_KIND_CREATED
-	if id != 0 {
-		kind = annalsv1.ChangeKind_CHANGE_KIND_UPDATED
-		if stored.GetCreateTime() != nil {
-			ct = stored.GetCreateTime()
-		}
-	}
-	if keep {
-		ct, ut, etag = rec.GetCreateTime(), rec.GetUpdateTime(), rec.GetEtag()
-		if ct == nil {
-			ct = ut
-		}
-	}
-	setOutput(full, ct, ut, etag)
-	data, err := marshal.Marshal(full)
+	st, err := rec.Stamp(r, stored, p.now, p.verbatim)
 	if err != nil {
-		return prepared{}, fmt.Errorf("encode: %w", err)
+		return prepared{}, err
 	}
-	t := ut.AsTime().UnixNano()
-	p.latest = max(p.latest, t)
-	p.log = append(p.log, store.LogEntry{Name: rec.GetName(), Kind: kind, Time: t, Etag: etag})
-	p.outputs = append(p.outputs, output{rec, proto.Clone(ct).(*timestamppb.Timestamp), proto.Clone(ut).(*timestamppb.Timestamp), etag})
-	return prepared{kind: kind, id: id, data: data, sum: checksum(data)}, nil
+	p.outputs = append(p.outputs, st.Output)
+	if st.Kind != annalsv1.ChangeKind_CHANGE_KIND_UNCHANGED {
+		p.latest = max(p.latest, st.Entry.Time)
+		p.log = append(p.log, st.Entry)
+	}
+	return prepared{kind: st.Kind, id: id, data: st.Data, sum: st.Sum}, nil
 }
 
 // upsert writes the row of a prepared record and returns its id. cols and
@@ -460,30 +311,12 @@ func (p *putter) putSource(ctx context.Context, r *annalsv1.Source) (store.Chang
 	return pr.kind, err
 }
 
-// eventColumns are the indexed columns of an event: its span and, as far as
-// the start date is known, its month and day as written in its calendar.
-func eventColumns(e *annalsv1.Event) (lo, hi int64, month, day any) {
-	d := e.GetDate()
-	l, h := histdate.Bounds(d)
-	if end := e.GetEndDate(); end != nil {
-		_, eh := histdate.Bounds(end)
-		h = max(h, eh)
-	}
-	if d.GetPrecision() >= annalsv1.DatePrecision_DATE_PRECISION_MONTH {
-		month = d.GetMonth()
-	}
-	if d.GetPrecision() >= annalsv1.DatePrecision_DATE_PRECISION_DAY {
-		day = d.GetDay()
-	}
-	return int64(l), int64(h), month, day
-}
-
 func (p *putter) putEvent(ctx context.Context, e *annalsv1.Event) (store.ChangeKind, error) {
 	pr, err := p.prepare(ctx, "events", e, &annalsv1.Event{})
 	if err != nil {
 		return pr.kind, err
 	}
-	lo, hi, month, day := eventColumns(e)
+	lo, hi, month, day := rec.EventColumns(e)
 	p.span = max(p.span, hi-lo)
 	if pr.kind == annalsv1.ChangeKind_CHANGE_KIND_UNCHANGED {
 		return pr.kind, nil
@@ -529,25 +362,9 @@ func (p *putter) indexEvent(ctx context.Context, id int64, existed bool, e *anna
 			return err
 		}
 	}
-	var body []string
-	for _, sec := range e.GetArticle() {
-		body = append(body, sec.GetHeading())
-		body = append(body, sec.GetParagraphs()...)
-		for _, it := range sec.GetItems() {
-			body = append(body, it.GetTerm(), it.GetText())
-		}
-	}
 	_, err := p.exec(ctx, "INSERT INTO events_fts(rowid, labels, summary, body) VALUES (?, ?, ?, ?)",
-		id, ftsText(labelText(e.GetLabels())), ftsText(e.GetSummary()), ftsText(strings.Join(body, "\n")))
+		id, ftsText(rec.LabelText(e.GetLabels())), ftsText(e.GetSummary()), ftsText(rec.EventBody(e)))
 	return err
-}
-
-func labelText(ls []*annalsv1.Label) string {
-	v := make([]string, len(ls))
-	for i, l := range ls {
-		v[i] = l.GetValue()
-	}
-	return strings.Join(v, "\n")
 }
 
 func (p *putter) putActor(ctx context.Context, a *annalsv1.Actor) (store.ChangeKind, error) {
@@ -595,7 +412,7 @@ func (p *putter) index(ctx context.Context, k resource.Kind, fts string, id int6
 		}
 	}
 	_, err := p.exec(ctx, "INSERT INTO "+fts+"(rowid, labels, aliases, description) VALUES (?, ?, ?, ?)",
-		id, ftsText(labelText(labels)), ftsText(labelText(aliases)), ftsText(desc))
+		id, ftsText(rec.LabelText(labels)), ftsText(rec.LabelText(aliases)), ftsText(desc))
 	return err
 }
 

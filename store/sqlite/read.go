@@ -16,12 +16,13 @@ import (
 	"github.com/annals-project/annals/resource"
 	"github.com/annals-project/annals/store"
 	"github.com/annals-project/annals/store/cursor"
+	rec "github.com/annals-project/annals/store/record"
 )
 
 // Page sizes: a Page.Limit below 1 asks for defaultLimit records, above maxLimit for maxLimit.
 const (
-	defaultLimit = 50
-	maxLimit     = 1000
+	defaultLimit = rec.DefaultLimit
+	maxLimit     = rec.MaxLimit
 )
 
 // walkBatch is how many records a Walk reads at a time. Each batch is its own
@@ -33,15 +34,7 @@ const walkBatch = 1000
 // arithmetic on them in SQL cannot overflow.
 const keyBound = int64(1) << 52
 
-func pageLimit(n int) int {
-	switch {
-	case n < 1:
-		return defaultLimit
-	case n > maxLimit:
-		return maxLimit
-	}
-	return n
-}
+func pageLimit(n int) int { return rec.PageLimit(n) }
 
 // getEncoded reads the stored encoding of the record called name from
 // table, checked against its checksum.
@@ -371,7 +364,7 @@ func (s *Store) listEventsEncoded(ctx context.Context, f store.EventFilter, p st
 	if err := s.usable(); err != nil {
 		return res, nil, fmt.Errorf("sqlite: list events: %w", err)
 	}
-	fp := eventFingerprint(f)
+	fp := cursor.EventFingerprint(f)
 	var (
 		afterKey  int64
 		afterName string
@@ -541,7 +534,7 @@ func (s *Store) ListActors(ctx context.Context, f store.ActorFilter, p store.Pag
 		where = append(where, "actors.wikidata_id = ?")
 		args = append(args, f.WikidataID)
 	}
-	return listNamed(ctx, s, resource.Actors, actorFingerprint(f), p, f.Query, where, args,
+	return listNamed(ctx, s, resource.Actors, cursor.ActorFingerprint(f), p, f.Query, where, args,
 		func() *annalsv1.Actor { return &annalsv1.Actor{} })
 }
 
@@ -553,7 +546,7 @@ func (s *Store) ListPlaces(ctx context.Context, f store.PlaceFilter, p store.Pag
 		where = append(where, "places.wikidata_id = ?")
 		args = append(args, f.WikidataID)
 	}
-	return listNamed(ctx, s, resource.Places, placeFingerprint(f), p, f.Query, where, args,
+	return listNamed(ctx, s, resource.Places, cursor.PlaceFingerprint(f), p, f.Query, where, args,
 		func() *annalsv1.Place { return &annalsv1.Place{} })
 }
 
@@ -687,4 +680,25 @@ func (s *Store) Meta(ctx context.Context, key string) (string, error) {
 		return "", fmt.Errorf("sqlite: meta %q: %w", key, err)
 	}
 	return v, nil
+}
+
+// MetaKeys returns the keys of every value stored with SetMeta, sorted.
+func (s *Store) MetaKeys(ctx context.Context) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, "SELECT key FROM meta ORDER BY key")
+	if err != nil {
+		return nil, readErr("sqlite: meta keys", err)
+	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, readErr("sqlite: meta keys", err)
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, readErr("sqlite: meta keys", err)
+	}
+	return keys, nil
 }

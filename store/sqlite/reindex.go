@@ -14,6 +14,7 @@ import (
 	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
 	"github.com/annals-project/annals/resource"
 	"github.com/annals-project/annals/store"
+	rec "github.com/annals-project/annals/store/record"
 )
 
 // reindex rebuilds, inside a migration's transaction, everything derived
@@ -65,13 +66,13 @@ func reindex(ctx context.Context, tx *sql.Tx, log *slog.Logger) error {
 				return fmt.Errorf("read %s: %w", table, err)
 			}
 			for _, r := range batch {
-				rec, err := reindexRow(ctx, p, k, r.id, r.data)
+				m, err := reindexRow(ctx, p, k, r.id, r.data)
 				if err != nil {
 					return err
 				}
 				if logged == 0 {
-					backfill = append(backfill, store.LogEntry{Name: rec.GetName(), Kind: annalsv1.ChangeKind_CHANGE_KIND_CREATED,
-						Time: rec.GetUpdateTime().AsTime().UnixNano(), Etag: rec.GetEtag()})
+					backfill = append(backfill, store.LogEntry{Name: m.GetName(), Kind: annalsv1.ChangeKind_CHANGE_KIND_CREATED,
+						Time: m.GetUpdateTime().AsTime().UnixNano(), Etag: m.GetEtag()})
 				}
 				after = r.id
 			}
@@ -98,27 +99,27 @@ func reindex(ctx context.Context, tx *sql.Tx, log *slog.Logger) error {
 
 // reindexRow rebuilds what is derived from one stored record.
 func reindexRow(ctx context.Context, p *putter, k resource.Kind, id int64, data []byte) (record, error) {
-	var rec record
+	var m record
 	switch k {
 	case resource.Events:
-		rec = &annalsv1.Event{}
+		m = &annalsv1.Event{}
 	case resource.Actors:
-		rec = &annalsv1.Actor{}
+		m = &annalsv1.Actor{}
 	case resource.Places:
-		rec = &annalsv1.Place{}
+		m = &annalsv1.Place{}
 	default:
-		rec = &annalsv1.Source{}
+		m = &annalsv1.Source{}
 	}
-	if err := proto.Unmarshal(data, rec); err != nil {
+	if err := proto.Unmarshal(data, m); err != nil {
 		return nil, &store.CorruptError{Name: fmt.Sprintf("%s row %d", k, id), Problem: "its stored bytes do not decode: " + err.Error()}
 	}
 	if _, err := p.exec(ctx, "UPDATE "+string(k)+" SET sum = ? WHERE id = ?", checksum(data), id); err != nil {
-		return nil, fmt.Errorf("checksum %s: %w", rec.GetName(), err)
+		return nil, fmt.Errorf("checksum %s: %w", m.GetName(), err)
 	}
 	var err error
-	switch r := rec.(type) {
+	switch r := m.(type) {
 	case *annalsv1.Event:
-		lo, _, _, _ := eventColumns(r)
+		lo, _, _, _ := rec.EventColumns(r)
 		err = p.indexEvent(ctx, id, false, r, lo)
 	case *annalsv1.Actor:
 		err = p.index(ctx, resource.Actors, "actors_fts", id, false, r.GetName(), r.GetLabels(), r.GetAliases(), r.GetDescription())
@@ -126,7 +127,7 @@ func reindexRow(ctx context.Context, p *putter, k resource.Kind, id int64, data 
 		err = p.index(ctx, resource.Places, "places_fts", id, false, r.GetName(), r.GetLabels(), r.GetAliases(), r.GetDescription())
 	}
 	if err != nil {
-		return nil, fmt.Errorf("index %s: %w", rec.GetName(), err)
+		return nil, fmt.Errorf("index %s: %w", m.GetName(), err)
 	}
-	return rec, nil
+	return m, nil
 }

@@ -55,9 +55,11 @@ type Store struct {
 }
 
 var (
-	_ store.Store   = (*Store)(nil)
-	_ store.Encoded = (*Store)(nil)
-	_ store.Checker = (*Store)(nil)
+	_ store.Store      = (*Store)(nil)
+	_ store.Encoded    = (*Store)(nil)
+	_ store.Checker    = (*Store)(nil)
+	_ store.Bulk       = (*Store)(nil)
+	_ store.MetaLister = (*Store)(nil)
 )
 
 // Open opens the database at path, creating the file and its schema if need
