@@ -29,7 +29,8 @@ func keepMark(r rune) bool { return r == 0x3099 || r == 0x309A }
 // than accent one are kept: the Japanese voicing marks (が is not か) and the
 // Cyrillic breve (й is not и).
 func Fold(s string) string {
-	s = folder.String(norm.NFKD.String(s))
+	// Bytes that are not UTF-8 are no letters: U+FFFD, which separates words.
+	s = folder.String(norm.NFKD.String(strings.ToValidUTF8(s, "\uFFFD")))
 	var b strings.Builder
 	b.Grow(len(s))
 	var prev rune
@@ -37,6 +38,10 @@ func Fold(s string) string {
 		if unicode.Is(unicode.Mn, r) && !keepMark(r) && !(r == 0x0306 && unicode.Is(unicode.Cyrillic, prev)) {
 			continue
 		}
+		// Case folding alone is not idempotent for every script (Cherokee
+		// folds its small letters to capitals, x/text its capitals back):
+		// one case per letter, the lower of its upper, makes it so.
+		r = unicode.ToLower(unicode.ToUpper(r))
 		b.WriteRune(r)
 		prev = r
 	}

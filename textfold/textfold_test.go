@@ -23,6 +23,8 @@ func TestWords(t *testing.T) {
 		{"Straße", []string{"strasse"}},
 		{"", nil},
 		{"— … !", nil},
+		{"0000Ꮋ", []string{"0000ꮋ"}}, // Cherokee: folding is idempotent
+		{"ꮋ", []string{"ꮋ"}},
 	}
 	for _, tc := range tests {
 		if got := Words(tc.in); !slices.Equal(got, tc.want) {
