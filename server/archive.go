@@ -30,6 +30,9 @@ type archiveService struct {
 	log          *slog.Logger
 	metrics      *Metrics // nil: none
 	maxPageBytes int
+	// written, if not nil, is called after each import that stored
+	// something, to wake the change feed's watchers.
+	written func()
 }
 
 // GetEvent returns one event.
@@ -219,6 +222,9 @@ func (a *archiveService) ImportDocument(ctx context.Context, req *annalsv1.Impor
 	a.metrics.countImport(rep, req.GetValidateOnly(), err)
 	if err != nil {
 		return nil, err
+	}
+	if !req.GetValidateOnly() && a.written != nil {
+		a.written()
 	}
 	resp := &annalsv1.ImportDocumentResponse{
 		Event:    rep.Event,

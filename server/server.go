@@ -110,6 +110,9 @@ type Server struct {
 	// (see endHealthWatches).
 	draining  chan struct{}
 	drainOnce sync.Once
+
+	// changes wakes WatchChanges streams after a write through this server.
+	changes *changeSignal
 }
 
 // New builds a Server from cfg. Its health is NOT_SERVING until SetServing(true).
@@ -181,6 +184,7 @@ func New(cfg Config) (*Server, error) {
 		grpc:     grpc.NewServer(opts...),
 		health:   health.NewServer(),
 		log:      log,
+		changes:  newChangeSignal(log),
 	}
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
@@ -193,6 +197,7 @@ func New(cfg Config) (*Server, error) {
 		log:          log,
 		metrics:      cfg.Metrics,
 		maxPageBytes: defaultMaxPageBytes,
+		written:      s.changes.notify,
 	}
 	annalsv1.RegisterArchiveServiceServer(s, s.archive)
 	return s, nil

@@ -106,6 +106,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("--base: %w", err)
 	}
 	server.RegisterExportService(srv, archive, x, 0)
+	server.RegisterChangeService(srv, archive)
 	var ready atomic.Bool
 	var httpSrv *http.Server
 	var httpLis net.Listener
