@@ -5,6 +5,7 @@
 //	annals ingest  [flags] FILE...  import seed-format documents
 //	annals export  [flags]          write the archive as Turtle or N-Triples
 //	annals gen     [flags]          generate a synthetic archive
+//	annals mirror  [flags]          keep a SPARQL store in sync with the archive
 //
 // Every flag has an environment twin, ANNALS_<FLAG>; the flag wins.
 package main
@@ -36,6 +37,8 @@ usage:
   annals export  [flags]          write the whole archive as Turtle or N-Triples
   annals gen     --events N (--db FILE | --out DIR)
                                   generate a synthetic archive (for benchmarks)
+  annals mirror  --graph-store URL [--once]
+                                  keep a SPARQL store in sync (Graph Store Protocol)
   annals help COMMAND             show a command's flags
 
 Every flag can also be set through the environment: --grpc-addr through
@@ -66,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = exportCmd(ctx, rest, stdout, stderr)
 	case "gen":
 		err = genCmd(ctx, rest, stdout, stderr)
+	case "mirror":
+		err = mirrorCmd(ctx, rest, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "annals: unknown command %q\n\n%s", cmd, usage)
 		return 2
