@@ -384,6 +384,7 @@ func TestMirrorKilled(t *testing.T) {
 	args := []string{"--db", db, "--base", base, "--graph-store", vt.GraphStoreURL(), "--poll-interval", "50ms", "--dataset-interval", "200ms", "--retry-for", "90s", "--log-level", "warn"}
 	mustRun(t, 0, append([]string{"ingest", "--db", db}, docs[0].path)...)
 
+	behind := 0
 	for round := range rounds {
 		p := startMirror(t, args...)
 		// Import a few documents while the mirror runs (an edited revision
@@ -421,18 +422,54 @@ func TestMirrorKilled(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		time.Sleep(time.Duration(rng.IntN(1500)) * time.Millisecond)
+		time.Sleep(time.Duration(rng.IntN(800)) * time.Millisecond)
 		if code := p.stop(t, syscall.SIGKILL); code == 0 {
 			t.Logf("round %d: the mirror had exited on its own:\n%s", round, p.stderr)
 		}
 		if err := ingest.Wait(); err != nil {
 			t.Fatalf("annals ingest: %v", err)
 		}
+		if at, last := stateSequence(t, vt, base), lastSequence(t, db); at < last {
+			behind++
+			t.Logf("round %d: killed at sequence %d, %d changes behind the archive", round, at, last-at)
+		}
+	}
+	if behind == 0 {
+		t.Log("no kill left the store behind the archive this time")
 	}
 	// Recovery: one more mirror, to the newest change.
 	r := mustRun(t, 0, append([]string{"mirror", "--once"}, args...)...)
 	t.Log(strings.TrimSpace(r.stdout))
 	compareWithFreshLoad(t, vt, db, base)
+}
+
+// stateSequence returns the sequence in the state graph of base (-1: none).
+func stateSequence(t *testing.T, vt *virtuosotest.Server, base string) int64 {
+	t.Helper()
+	res, err := vt.Query(t.Context(), fmt.Sprintf(`SELECT ?n WHERE { GRAPH <%s%s> { ?s <https://annals-project.github.io/vocab#mirrorSequence> ?n } }`, base, mirror.StateGraphPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 1 {
+		return -1
+	}
+	n, _ := strconv.ParseInt(res.Rows[0]["n"].Value, 10, 64)
+	return n
+}
+
+// lastSequence returns the newest sequence of db's change log.
+func lastSequence(t *testing.T, db string) int64 {
+	t.Helper()
+	st, err := sqlite.Open(t.Context(), db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	n, err := st.LastSeq(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func mustBinary(t *testing.T) string {
@@ -524,4 +561,31 @@ func readmeSection(t *testing.T, heading string) []readmeCmd {
 		t.Fatal(errors.New("README.md has no sh block under " + heading))
 	}
 	return cmds
+}
+
+// TestServeMirrorFlag: annals serve --mirror-graph-store keeps the store in
+// sync from inside the server, its metrics on the server's /metrics.
+func TestServeMirrorFlag(t *testing.T) {
+	skipUnlessLong(t)
+	vt := virtuosotest.Start(t)
+	withMirrorCredentials(t)
+	db := filepath.Join(t.TempDir(), "annals.db")
+	d := startServe(t, db, "ANNALS_MIRROR_GRAPH_STORE="+vt.GraphStoreURL())
+	waitServing(t, dial(t, d.grpcAddr))
+	_, n := dumpTriples(t, d.httpAddr)
+	waitFor(t, 60*time.Second, "the store to hold the dump", func() bool { return storeCount(t, vt, "http://localhost:8080") == n })
+	resp, err := http.Get("http://" + d.httpAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{fmt.Sprintf("annals_mirror_last_applied_sequence %d", lastSequence(t, db)), "annals_mirror_lag_changes 0", `annals_mirror_errors_total{kind="unreachable"} 0`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if code := d.stop(t); code != 0 {
+		t.Errorf("annals serve exited %d", code)
+	}
 }
