@@ -39,6 +39,7 @@ type mirrorConfig struct {
 	pollInterval    time.Duration
 	datasetInterval time.Duration
 	retryFor        time.Duration
+	workers         int
 }
 
 // mirrorCmd keeps a SPARQL store in sync with the archive (package mirror).
@@ -55,6 +56,7 @@ func mirrorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	durationFlag(fs, &c.pollInterval, "poll-interval", mirror.DefaultPollInterval, "how often a mirror that has caught up looks for new changes")
 	durationFlag(fs, &c.datasetInterval, "dataset-interval", mirror.DefaultDatasetInterval, "least time between refreshes of the dataset graph (VoID/DCAT) while changes keep coming")
 	durationFlag(fs, &c.retryFor, "retry-for", mirror.DefaultRetryFor, "how long a failing request to the store is retried (with backoff) before the mirror gives up")
+	fs.IntVar(&c.workers, "workers", mirror.DefaultWorkers, "requests to the store at once")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -99,7 +101,7 @@ func mirrorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		log.Info("metrics listening", "addr", lis.Addr().String())
 	}
 	m, err := newMirror(ctx, st, log, metrics, c.graphStore, c.base, mirror.Config{
-		PollInterval: c.pollInterval, DatasetInterval: c.datasetInterval, RetryFor: c.retryFor, Reload: c.reload,
+		PollInterval: c.pollInterval, DatasetInterval: c.datasetInterval, RetryFor: c.retryFor, Reload: c.reload, Workers: c.workers,
 	})
 	if err != nil {
 		return err
