@@ -167,6 +167,10 @@ func New(cfg Config) (*Mirror, error) {
 	}, nil
 }
 
+// Sequence returns the sequence number up to which this mirror has
+// brought the store (0 before it has).
+func (m *Mirror) Sequence() int64 { return m.seq }
+
 // StateGraph returns the IRI of the state graph.
 func (m *Mirror) StateGraph() string { return m.stateGraph }
 

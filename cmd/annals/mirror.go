@@ -114,8 +114,7 @@ func mirrorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	st2, _ := m.ReadState(context.WithoutCancel(ctx))
-	fmt.Fprintf(stdout, "mirror: %s holds every change up to %d\n", c.graphStore, st2.Sequence)
+	fmt.Fprintf(stdout, "mirror: %s holds every change up to %d\n", c.graphStore, m.Sequence())
 	return nil
 }
 
