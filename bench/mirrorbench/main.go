@@ -6,12 +6,13 @@
 //     Virtuoso's own bulk loader (isql-vt: ld_dir + rdf_loader_run +
 //     checkpoint) loading that archive's N-Triples dump into another empty
 //     Virtuoso, on the same machine in the same run;
+//
 //   - steady-state lag: `annals serve` and a following `annals mirror`;
 //     ImportDocument at a fixed rate (default 20/s) for a while, and for
 //     each import the time from its answer until its event is in SPARQL
 //     (p50, p95, max).
 //
-//	go run ./bench/mirrorbench --annals bin/annals --db big.db --docs docs/ [--rate 20] [--duration 30s]
+//     go run ./bench/mirrorbench --annals bin/annals --db big.db --docs docs/ [--rate 20] [--duration 30s]
 //
 // --db is an archive to load (annals gen --events N --db); --docs holds
 // seed-format documents to import (annals gen --events M --out), which must
