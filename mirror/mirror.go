@@ -130,6 +130,7 @@ type Mirror struct {
 	seq          int64
 	dirty        bool // the dataset graph may be stale
 	lastDataset  time.Time
+	datasetCost  time.Duration // how long the last refresh took
 	onStateWrite func(seq int64) // tests: called after each state write
 }
 
@@ -384,10 +385,12 @@ func (m *Mirror) follow(ctx context.Context, once bool, id string) error {
 			m.seq, m.dirty = next, true
 		}
 		// The dataset graph (whose description costs a pass over the
-		// archive) is refreshed at most every DatasetInterval, and always
-		// before a Sync returns.
+		// archive) is refreshed at most every DatasetInterval, or ten times
+		// what the last refresh took if that is longer (so that it takes at
+		// most a tenth of the time on a large archive), and always before a
+		// Sync returns.
 		caughtUp := len(page) < m.cfg.BatchSize
-		if m.dirty && (once && caughtUp || time.Since(m.lastDataset) >= m.cfg.DatasetInterval) {
+		if m.dirty && (once && caughtUp || time.Since(m.lastDataset) >= max(m.cfg.DatasetInterval, 10*m.datasetCost)) {
 			if err := m.putDataset(ctx); err != nil {
 				return m.stopped(ctx, err)
 			}
@@ -478,6 +481,8 @@ func (m *Mirror) put(ctx context.Context, buf *bytes.Buffer, rec proto.Message) 
 
 // putDataset replaces the dataset graph.
 func (m *Mirror) putDataset(ctx context.Context) error {
+	start := time.Now()
+	defer func() { m.datasetCost = time.Since(start) }()
 	var buf bytes.Buffer
 	if err := m.cfg.Renderer.Dataset(ctx, &buf); err != nil {
 		m.cfg.Metrics.error(KindRender)

@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -46,8 +47,26 @@ func withMirrorCredentials(t *testing.T) {
 // mirrorProc is a running `annals mirror` (following).
 type mirrorProc struct {
 	cmd    *exec.Cmd
-	stderr *bytes.Buffer
+	stderr *lockedBuffer
 	done   chan struct{}
+}
+
+// lockedBuffer is a bytes.Buffer that a process writes while a test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func startMirror(t *testing.T, args ...string) *mirrorProc {
@@ -56,7 +75,7 @@ func startMirror(t *testing.T, args ...string) *mirrorProc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &mirrorProc{cmd: exec.Command(bin, append([]string{"mirror"}, args...)...), stderr: &bytes.Buffer{}, done: make(chan struct{})}
+	p := &mirrorProc{cmd: exec.Command(bin, append([]string{"mirror"}, args...)...), stderr: &lockedBuffer{}, done: make(chan struct{})}
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
