@@ -130,7 +130,7 @@ type Mirror struct {
 	seq          int64
 	dirty        bool // the dataset graph may be stale
 	lastDataset  time.Time
-	datasetCost  time.Duration // how long the last refresh took
+	datasetCost  time.Duration   // how long the last refresh took
 	onStateWrite func(seq int64) // tests: called after each state write
 }
 
