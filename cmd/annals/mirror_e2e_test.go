@@ -25,6 +25,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	grpcstatus "google.golang.org/grpc/status"
+
 	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
 	"github.com/annals-project/annals/mirror"
 	"github.com/annals-project/annals/mirror/virtuosotest"
@@ -606,5 +609,51 @@ func TestServeMirrorFlag(t *testing.T) {
 	}
 	if code := d.stop(t); code != 0 {
 		t.Errorf("annals serve exited %d", code)
+	}
+}
+
+// TestWatchChangesE2E: against the real binary, a watcher sees an import's
+// changes, and SIGTERM ends its stream at once with Unavailable (the server
+// does not wait out its grace period for it).
+func TestWatchChangesE2E(t *testing.T) {
+	skipUnlessLong(t)
+	const token = "watch-e2e-token"
+	d := startServe(t, filepath.Join(t.TempDir(), "annals.db"), "ANNALS_IMPORT_TOKEN="+token, "ANNALS_SHUTDOWN_GRACE=30s")
+	conn := dial(t, d.grpcAddr)
+	waitServing(t, conn)
+	stream, err := annalsv1.NewChangeServiceClient(conn).WatchChanges(t.Context(), &annalsv1.WatchChangesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []*annalsv1.RecordChange
+	for {
+		m, err := stream.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen = append(seen, m.GetChanges()...)
+		if len(m.GetChanges()) == 0 {
+			break // the end of the replay
+		}
+	}
+	if len(seen) == 0 || seen[0].GetSequence() != 1 {
+		t.Fatalf("the replay of a new archive gave %d changes, from %v", len(seen), seen[:min(1, len(seen))])
+	}
+	doc := "June 2, 1802\n\nA harbour.\n\nPort Alder, Westmark | Town Council of Alder\n\nAlder Harbour Charter\n"
+	if _, err := annalsv1.NewArchiveServiceClient(conn).ImportDocument(bearer(t.Context(), token), &annalsv1.ImportDocumentRequest{Text: doc}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := stream.Recv()
+	if err != nil || len(m.GetChanges()) == 0 || m.GetChanges()[0].GetSequence() <= seen[len(seen)-1].GetSequence() {
+		t.Fatalf("after an import: %v, %v", m, err)
+	}
+	start := time.Now()
+	code := d.stop(t)
+	_, err = stream.Recv()
+	if st, _ := grpcstatus.FromError(err); st.Code() != codes.Unavailable || !strings.Contains(st.Message(), "shutting down") {
+		t.Errorf("the stream ended with %v; want Unavailable, shutting down", err)
+	}
+	if code != 0 || time.Since(start) > 10*time.Second {
+		t.Errorf("annals serve exited %d after %v; want 0, well within its 30 s grace", code, time.Since(start))
 	}
 }
