@@ -48,6 +48,7 @@ func mirrorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	var c mirrorConfig
 	c.register(fs)
+	fs.Lookup("db").Usage = "SQLite database file of the archive to mirror (annals serve's --db); it must exist"
 	fs.StringVar(&c.graphStore, "graph-store", "", "SPARQL 1.1 Graph Store endpoint to keep in sync, such as http://localhost:8890/sparql-graph-crud-auth (Virtuoso); credentials from "+envMirrorUser+" and "+envMirrorPassword)
 	fs.StringVar(&c.base, "base", exporter.DefaultBase, "base IRI of the resources in RDF, as annals serve's --base: the graphs are named {base}/{resource name}")
 	fs.BoolVar(&c.once, "once", false, "sync up to the newest change and exit, instead of following new changes until SIGTERM")
