@@ -24,20 +24,22 @@ const (
 	// (annals ingest, other replicas); writes made through this server wake
 	// watchers at once.
 	ChangePollInterval = 200 * time.Millisecond
-	// WatchStallTimeout is how long a WatchChanges message may wait for the
-	// client to take it (HTTP/2 flow control stops the server when the client
-	// reads nothing): past it, the stream is cut with ResourceExhausted, so
-	// a stalled client holds neither a goroutine nor a store cursor for long.
-	WatchStallTimeout = time.Minute
 )
 
-// Errors of the change feed, mapped by toStatus.
-var (
-	// errShuttingDown ends WatchChanges streams when the server stops.
-	errShuttingDown = errors.New("the server is shutting down; resume with after_sequence set to the sequence of the last change received")
-	// errStalled ends a stream whose client took no message for the stall timeout.
-	errStalled = errors.New("the client read nothing for too long; reconnect and resume with after_sequence")
-)
+// errShuttingDown ends WatchChanges streams when the server stops (mapped by toStatus).
+var errShuttingDown = errors.New("the server is shutting down; resume with after_sequence set to the sequence of the last change received")
+
+// StreamStallTimeout and errStalled are main's (server/export.go since the
+// web branch, issue 12), copied here so this branch builds on its own: at
+// the merge, delete these two and keep main's (same names, same meaning).
+//
+// StreamStallTimeout is how long a server stream may wait for its client to
+// read (its flow-control window full) before the server cuts it with
+// DeadlineExceeded (reason CLIENT_STALLED).
+var StreamStallTimeout = time.Minute
+
+// errStalled means a streaming client read nothing for StreamStallTimeout.
+var errStalled = errors.New("the client read nothing for too long")
 
 // changeService implements annals.v1.ChangeService over the store's change log.
 type changeService struct {
@@ -55,7 +57,7 @@ type changeService struct {
 // writes made through s (ImportDocument) and find others by polling the
 // store every ChangePollInterval; they end when s shuts down.
 func RegisterChangeService(s *Server, st store.Reader) {
-	registerChangeService(s, st, ChangePollInterval, WatchStallTimeout)
+	registerChangeService(s, st, ChangePollInterval, StreamStallTimeout)
 }
 
 func registerChangeService(s *Server, st store.Reader, poll, stall time.Duration) *changeService {
@@ -117,7 +119,7 @@ func (c *changeService) checkAfter(ctx context.Context, ch *checker, after int64
 // WatchChanges replays the change log after after_sequence, marks the end
 // of the replay with a message without changes, then follows new changes
 // until the client goes, the server shuts down (Unavailable) or the client
-// stalls (ResourceExhausted).
+// stalls (DeadlineExceeded, CLIENT_STALLED).
 func (c *changeService) WatchChanges(req *annalsv1.WatchChangesRequest, stream grpc.ServerStreamingServer[annalsv1.WatchChangesResponse]) error {
 	ctx := stream.Context()
 	var ch checker

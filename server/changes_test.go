@@ -398,7 +398,7 @@ func TestWatchChangesShutdown(t *testing.T) {
 }
 
 // TestWatchChangesStalledClient: a client that reads nothing is cut after
-// the stall timeout with ResourceExhausted.
+// the stall timeout with DeadlineExceeded (CLIENT_STALLED).
 func TestWatchChangesStalledClient(t *testing.T) {
 	e := newChangeEnv(t, 50*time.Millisecond, 300*time.Millisecond)
 	for i := range 10 {
@@ -432,13 +432,13 @@ func TestWatchChangesStalledClient(t *testing.T) {
 	for {
 		_, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
-			t.Fatal("the stream ended with OK; want ResourceExhausted")
+			t.Fatal("the stream ended with OK; want DeadlineExceeded")
 		}
 		if err != nil {
-			if status.Code(err) != codes.ResourceExhausted {
-				t.Fatalf("after %d messages: %v; want ResourceExhausted", n, err)
+			if status.Code(err) != codes.DeadlineExceeded {
+				t.Fatalf("after %d messages: %v; want DeadlineExceeded", n, err)
 			}
-			checkErr(t, err, wantErr{code: codes.ResourceExhausted, reason: ReasonClientStalled})
+			checkErr(t, err, wantErr{code: codes.DeadlineExceeded, reason: ReasonStalled})
 			break
 		}
 		n++

@@ -61,9 +61,9 @@ const (
 	// ReasonShuttingDown means the server is stopping: a WatchChanges stream
 	// ends with it (Unavailable); resume on another server or after the restart.
 	ReasonShuttingDown = "SHUTTING_DOWN"
-	// ReasonClientStalled means a stream's client took no message for
-	// WatchStallTimeout and was cut (ResourceExhausted).
-	ReasonClientStalled = "CLIENT_STALLED"
+	// ReasonStalled means a streaming client read nothing for too long
+	// (main has it too since issue 12: keep one at the merge).
+	ReasonStalled = "CLIENT_STALLED"
 	// ReasonCanceled means the caller canceled the request.
 	ReasonCanceled = "CANCELLED"
 	// ReasonDeadlineExceeded means the request ran out of time.
@@ -225,7 +225,7 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) *status.Status {
 	case errors.Is(err, errShuttingDown):
 		return withDetails(codes.Unavailable, errShuttingDown.Error(), ReasonShuttingDown, nil)
 	case errors.Is(err, errStalled):
-		return withDetails(codes.ResourceExhausted, errStalled.Error(), ReasonClientStalled, nil)
+		return withDetails(codes.DeadlineExceeded, "the client read nothing for too long; the stream was cut", ReasonStalled, nil)
 
 	case errors.Is(err, context.Canceled):
 		return withDetails(codes.Canceled, "the request was canceled", ReasonCanceled, nil)

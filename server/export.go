@@ -68,16 +68,12 @@ func (e *exportService) ExportDataset(req *annalsv1.ExportDatasetRequest, stream
 	default:
 		return errTooManyExports
 	}
-	// A client that takes no chunk for WatchStallTimeout is cut, so that it
-	// holds neither an export slot nor a store cursor for long.
-	sender := newGuardedSender(stream.Context(), stream, WatchStallTimeout, nil)
-	defer sender.close()
 	w := &chunkWriter{send: func(b []byte, first bool) error {
 		msg := &annalsv1.ExportDatasetResponse{Data: b}
 		if first {
 			msg.ContentType = f.ContentType()
 		}
-		return sender.send(msg)
+		return stream.Send(msg)
 	}}
 	if _, err := e.exporter.Dataset(stream.Context(), e.store, w, f, nil); err != nil {
 		return fmt.Errorf("export dataset: %w", err)

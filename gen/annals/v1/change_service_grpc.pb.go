@@ -44,7 +44,7 @@ type ChangeServiceClient interface {
 	// a disconnect, call again with the sequence of the last change received:
 	// nothing is missed and nothing is repeated. When the server shuts down
 	// the stream ends with UNAVAILABLE ("the server is shutting down"); a
-	// client that reads nothing for a minute is cut with RESOURCE_EXHAUSTED.
+	// client that reads nothing for a minute is cut with DEADLINE_EXCEEDED.
 	WatchChanges(ctx context.Context, in *WatchChangesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchChangesResponse], error)
 }
 
@@ -106,7 +106,7 @@ type ChangeServiceServer interface {
 	// a disconnect, call again with the sequence of the last change received:
 	// nothing is missed and nothing is repeated. When the server shuts down
 	// the stream ends with UNAVAILABLE ("the server is shutting down"); a
-	// client that reads nothing for a minute is cut with RESOURCE_EXHAUSTED.
+	// client that reads nothing for a minute is cut with DEADLINE_EXCEEDED.
 	WatchChanges(*WatchChangesRequest, grpc.ServerStreamingServer[WatchChangesResponse]) error
 	mustEmbedUnimplementedChangeServiceServer()
 }
