@@ -176,7 +176,9 @@ func (s *Server) Start() error {
 	cmd.Dir = s.Dir
 	s.log = &bytes.Buffer{}
 	cmd.Stdout, cmd.Stderr = s.log, s.log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own process group (signals reach it whole); killed with the
+	// test binary, should that die without cleaning up (a test timeout).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		s.mu.Unlock()
 		return fmt.Errorf("virtuosotest: start: %w", err)
