@@ -89,6 +89,9 @@ type archiveService struct {
 	metrics      *Metrics // nil: none
 	maxPageBytes int
 	listBudget   *listBudget // nil: unbounded
+	// written, if not nil, is called after each import that stored
+	// something, to wake the change feed's watchers.
+	written func()
 }
 
 // GetEvent returns one event.
@@ -293,6 +296,9 @@ func (a *archiveService) ImportDocument(ctx context.Context, req *annalsv1.Impor
 	a.metrics.countImport(rep, req.GetValidateOnly(), err)
 	if err != nil {
 		return nil, err
+	}
+	if !req.GetValidateOnly() && a.written != nil {
+		a.written()
 	}
 	resp := &annalsv1.ImportDocumentResponse{
 		Event:    rep.Event,

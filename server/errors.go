@@ -70,6 +70,9 @@ const (
 	// ReasonTooManyExports means as many whole-archive exports as the server
 	// allows are running; try again later.
 	ReasonTooManyExports = "TOO_MANY_EXPORTS"
+	// ReasonShuttingDown means the server is stopping: a WatchChanges stream
+	// ends with it (Unavailable); resume on another server or after the restart.
+	ReasonShuttingDown = "SHUTTING_DOWN"
 	// ReasonCanceled means the caller canceled the request.
 	ReasonCanceled = "CANCELLED"
 	// ReasonDeadlineExceeded means the request ran out of time.
@@ -250,6 +253,8 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) *status.Status {
 
 	case errors.Is(err, errTooManyExports):
 		return withDetails(codes.ResourceExhausted, "too many exports are running; try again later", ReasonTooManyExports, nil)
+	case errors.Is(err, errShuttingDown):
+		return withDetails(codes.Unavailable, errShuttingDown.Error(), ReasonShuttingDown, nil)
 
 	case errors.Is(err, context.Canceled):
 		return withDetails(codes.Canceled, "the request was canceled", ReasonCanceled, nil)

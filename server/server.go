@@ -115,6 +115,9 @@ type Server struct {
 	// (see endHealthWatches).
 	draining  chan struct{}
 	drainOnce sync.Once
+
+	// changes wakes WatchChanges streams after a write through this server.
+	changes *changeSignal
 }
 
 // New builds a Server from cfg. Its health is NOT_SERVING until SetServing(true).
@@ -188,6 +191,7 @@ func New(cfg Config) (*Server, error) {
 		log:      log,
 		maxRecv:  recv,
 		maxSend:  send,
+		changes:  newChangeSignal(log),
 	}
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
@@ -200,6 +204,7 @@ func New(cfg Config) (*Server, error) {
 		log:          log,
 		metrics:      cfg.Metrics,
 		maxPageBytes: defaultMaxPageBytes,
+		written:      s.changes.notify,
 	}
 	switch {
 	case cfg.MaxListBytes == 0:

@@ -16,6 +16,11 @@ import (
 
 // envPrefix is the prefix of every flag's environment twin: --grpc-addr is
 // also read from ANNALS_GRPC_ADDR. A flag given on the command line wins.
+//
+// Two settings are environment variables only, never flags (which show in
+// ps): ANNALS_MIRROR_USER and ANNALS_MIRROR_PASSWORD, the credentials of the
+// SPARQL Graph Store of annals mirror and annals serve --mirror-graph-store
+// (see mirror.go).
 const envPrefix = "ANNALS_"
 
 // envName returns the environment twin of a flag name.

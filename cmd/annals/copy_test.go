@@ -10,7 +10,6 @@ import (
 	"github.com/annals-project/annals/store/postgres/pgtest"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // TestCopyRoundTrip copies an archive (the bundled dataset, a synthetic
 // archive and imported documents) from SQLite to PostgreSQL and back: the

@@ -28,6 +28,7 @@ import (
 	"github.com/annals-project/annals/server"
 	"github.com/annals-project/annals/store"
 	"github.com/annals-project/annals/store/sqlite"
+	"github.com/annals-project/annals/store/storetest"
 	"google.golang.org/grpc/codes"
 )
 
@@ -156,7 +157,8 @@ func ingestUntilKilled(t *testing.T, rng *rand.Rand, db string, docs []killDoc, 
 	}
 }
 
-// checkAllOrNothing opens db afresh, checks SQLite's integrity and that each
+// checkAllOrNothing opens db afresh, checks SQLite's integrity, that the
+// change log agrees with the records (storetest.CheckChangeLog), and that each
 // document is imported completely or not at all. It returns the documents found imported.
 func checkAllOrNothing(t *testing.T, db string, docs []killDoc) (imported map[string]bool) {
 	t.Helper()
@@ -167,6 +169,9 @@ func checkAllOrNothing(t *testing.T, db string, docs []killDoc) (imported map[st
 		t.Fatalf("reopen %s after SIGKILL: %v", db, err)
 	}
 	defer st.Close()
+	// The change log and the records agree after the kill: no write without
+	// its entries, no entry without its write, sequence numbers increasing.
+	storetest.CheckChangeLog(t, st)
 	imported = map[string]bool{}
 	for _, d := range docs {
 		src, srcErr := st.GetSource(ctx, d.source)

@@ -7,6 +7,7 @@
 //	annals gen     [flags]          generate a synthetic archive
 //	annals copy    --from DB --to DB
 //	                                copy a whole archive between databases
+//	annals mirror  [flags]          keep a SPARQL store in sync with the archive
 //
 // Every flag has an environment twin, ANNALS_<FLAG>; the flag wins.
 package main
@@ -41,6 +42,8 @@ usage:
                                   generate a synthetic archive (for benchmarks)
   annals copy    --from DB --to DB
                                   copy a whole archive between databases (SQLite, PostgreSQL)
+  annals mirror  --graph-store URL [--once]
+                                  keep a SPARQL store in sync (Graph Store Protocol)
   annals help COMMAND             show a command's flags
 
 Every flag can also be set through the environment: --grpc-addr through
@@ -73,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = genCmd(ctx, rest, stdout, stderr)
 	case "copy":
 		err = copyCmd(ctx, rest, stderr)
+	case "mirror":
+		err = mirrorCmd(ctx, rest, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "annals: unknown command %q\n\n%s", cmd, usage)
 		return 2

@@ -18,7 +18,7 @@ import (
 
 // readmeSection returns the lines of the sh code blocks of the README
 // section headed title.
-func readmeSection(t *testing.T, title string) []string {
+func readmeSectionLines(t *testing.T, title string) []string {
 	t.Helper()
 	f, err := os.Open(filepath.Join("..", "..", "README.md"))
 	if err != nil {
@@ -51,7 +51,7 @@ func TestReadmePostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL and the binary")
 	}
-	lines := readmeSection(t, "Run on PostgreSQL")
+	lines := readmeSectionLines(t, "Run on PostgreSQL")
 	if len(lines) < 5 {
 		t.Fatalf("the README's Run on PostgreSQL section has %d command lines", len(lines))
 	}

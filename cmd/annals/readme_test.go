@@ -115,7 +115,7 @@ func shellWords(line string, env func(string) (string, bool)) ([]string, error) 
 // readmeExpect lists, for README commands containing a key, what their
 // output must contain.
 var readmeExpect = map[string][]string{
-	"localhost:50051 list":                      {"annals.v1.ArchiveService", "annals.v1.ExportService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"},
+	"localhost:50051 list":                      {"annals.v1.ArchiveService", "annals.v1.ChangeService", "annals.v1.ExportService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"},
 	"describe annals.v1.ArchiveService":         {"GetEvent returns one event", "ListEvents returns events ordered by date"},
 	"Health/Check":                              {"SERVING"},
 	`"events/soviet-japanese-neutrality-pact"}`: {`"year": 1941`, `"places/moscow"`, "日ソ中立条約", "PARTICIPANT_ROLE_SIGNATORY"},
@@ -128,9 +128,13 @@ var readmeExpect = map[string][]string{
 	`GetActor`:                     {`"Q132899"`},
 	`GetPlace`:                     {`"Q649"`},
 	`"filename": "harbour.txt", "text": "June 2, 1802\n`: {`"events/alder-bexley-harbour-charter"`, "CHANGE_KIND_CREATED"},
-	`"query": "harbour"`:      {"events/alder-bexley-harbour-charter"},
-	`"filename": "feb.txt"`:   {"line 1", "February 30, 1941"},
-	`"text": "June 2, 1802"}`: {"Bearer"},
+	`"query": "harbour"`:                      {"events/alder-bexley-harbour-charter"},
+	`"filename": "feb.txt"`:                   {"line 1", "February 30, 1941"},
+	`"text": "June 2, 1802"}`:                 {"Bearer"},
+	"describe annals.v1.ChangeService":        {"ListChanges returns one page of the change log", "WatchChanges streams the change log"},
+	`"after_sequence": 20, "page_size": 3}`:   {`"sequence": "21"`, `"sequence": "23"`, `"nextSequence": "23"`, "lastSequence", "CHANGE_KIND_CREATED"},
+	`-max-time 3 -d '{"after_sequence": 20}'`: {`"sequence": "21"`, "lastSequence"},
+	`"after_sequence": -1}`:                   {"after_sequence", "negative"},
 }
 
 // readmeImportToken is the import token the README's examples run with, as
@@ -165,7 +169,7 @@ func TestReadmeGrpcurlExamples(t *testing.T) {
 		return "", false
 	}
 	waitServing(t, dial(t, d.grpcAddr))
-	codes := map[string]int{"InvalidArgument": 67, "NotFound": 69, "Unauthenticated": 80, "PermissionDenied": 71}
+	codes := map[string]int{"InvalidArgument": 67, "DeadlineExceeded": 68, "NotFound": 69, "Unauthenticated": 80, "PermissionDenied": 71}
 	for _, c := range cmds {
 		t.Run(c.line, func(t *testing.T) {
 			words, err := shellWords(c.line, env)

@@ -17,7 +17,9 @@ import (
 	"github.com/annals-project/annals/data"
 	"github.com/annals-project/annals/exporter"
 	"github.com/annals-project/annals/ingest"
+	"github.com/annals-project/annals/mirror"
 	"github.com/annals-project/annals/server"
+	"github.com/annals-project/annals/store"
 	"github.com/annals-project/annals/store/backend"
 	"github.com/annals-project/annals/web"
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,6 +52,7 @@ type serveConfig struct {
 	shutdownGrace  time.Duration
 	tlsCert        string
 	tlsKey         string
+	mirrorStore    string
 }
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
@@ -66,6 +69,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	durationFlag(fs, &c.shutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may run after SIGTERM before they are cut")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "PEM certificate (chain) file; with --tls-key, gRPC and HTTP serve TLS (1.2 or later) instead of plaintext")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
+	fs.StringVar(&c.mirrorStore, "mirror-graph-store", "", "also keep this SPARQL 1.1 Graph Store in sync, as annals mirror does (credentials from "+envMirrorUser+" and "+envMirrorPassword+"); empty: no mirror")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -95,7 +99,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	defer st.Close()
 	// Metrics on a registry of this process's own, served at /metrics;
 	// archive is st with each call timed.
-	metrics, err := server.NewMetrics(prometheus.NewRegistry())
+	reg := prometheus.NewRegistry()
+	metrics, err := server.NewMetrics(reg)
 	if err != nil {
 		return err
 	}
@@ -135,6 +140,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	ld.keep(ctx, st, log)
 	server.RegisterExportService(srv, archive, x, 0)
+	server.RegisterChangeService(srv, archive)
 	var ready atomic.Bool
 	// The gRPC listener's address, for the commands the pages show; set
 	// once it listens, before any request is served.
@@ -226,6 +232,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		// Health follows the store from now on: a database file replaced
 		// underneath, or one that stops answering, turns it NOT_SERVING.
 		srv.FollowStore(gctx, archive, storeCheckInterval, ready.Store)
+		if c.mirrorStore != "" {
+			return runMirrorLoop(gctx, st, log, reg, c.mirrorStore, ld.base)
+		}
 		return nil
 	})
 	g.Go(func() error {
@@ -263,4 +272,30 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	log.Info("stopped")
 	_ = os.Stderr.Sync()
 	return nil
+}
+
+// runMirrorLoop runs the mirror inside annals serve (--mirror-graph-store)
+// until ctx ends, its metrics on the server's /metrics. A mirror that gives
+// up (the store down for longer than its retries) is logged and started
+// again a minute later: the server keeps serving.
+func runMirrorLoop(ctx context.Context, st store.Store, log *slog.Logger, reg prometheus.Registerer, endpoint, base string) error {
+	metrics, err := mirror.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	for {
+		m, err := newMirror(ctx, st, log, metrics, endpoint, base, mirror.Config{})
+		if err != nil {
+			return fmt.Errorf("--mirror-graph-store: %w", err)
+		}
+		if err = m.Run(ctx); err == nil || ctx.Err() != nil {
+			return nil
+		}
+		log.Error("mirror stopped; starting again in a minute", "error", err.Error())
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Minute):
+		}
+	}
 }

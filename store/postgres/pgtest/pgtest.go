@@ -363,10 +363,16 @@ func Shared(t testing.TB) *Server {
 // cluster Shared started, if any.
 func Main(m *testing.M) {
 	code := m.Run()
+	CloseShared()
+	os.Exit(code)
+}
+
+// CloseShared stops the shared cluster, if one was started: a test binary
+// with a TestMain of its own calls it after m.Run.
+func CloseShared() {
 	if shared != nil && shared.Cluster != nil {
 		shared.Cluster.Close()
 	}
-	os.Exit(code)
 }
 
 // NewCluster starts a cluster of the test's own (for tests that stop,
