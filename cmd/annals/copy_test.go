@@ -10,7 +10,6 @@ import (
 	"github.com/annals-project/annals/store/postgres/pgtest"
 )
 
-
 // TestCopyRoundTrip copies an archive (the bundled dataset, a synthetic
 // archive and imported documents) from SQLite to PostgreSQL and back: the
 // RDF exports of all three are byte for byte the same. A copy into a
