@@ -29,6 +29,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/annals-project/annals/exporter"
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
@@ -55,13 +56,13 @@ const (
 // StateGraphPath is the path, under the base IRI, of the state graph.
 const StateGraphPath = "/.well-known/annals-mirror"
 
-// The state graph's terms.
+// The state graph's terms: those of Annals' vocabulary ({base}/vocab#,
+// defined in exporter/vocab.ttl), and dcterms:modified.
 const (
-	vocab        = "https://annals-project.github.io/vocab#"
-	predSequence = vocab + "mirrorSequence" // xsd:integer: every change up to it is in the store
-	predPhase    = vocab + "mirrorPhase"    // "loading" or "following"
-	predArchive  = vocab + "mirrorArchive"  // the archive's identity (its first change-log entry)
-	predOf       = vocab + "mirrorOf"       // the dataset IRI
+	termSequence = "mirrorSequence" // xsd:integer: every change up to it is in the store
+	termPhase    = "mirrorPhase"    // "loading" or "following"
+	termArchive  = "mirrorArchive"  // the archive's identity (its first change-log entry)
+	termOf       = "mirrorOf"       // the dataset IRI
 	predModified = "http://purl.org/dc/terms/modified"
 	xsdInteger   = "http://www.w3.org/2001/XMLSchema#integer"
 	xsdDateTime  = "http://www.w3.org/2001/XMLSchema#dateTime"
@@ -505,12 +506,13 @@ func (m *Mirror) writeState(ctx context.Context, seq int64, loading bool, id str
 	if loading {
 		phase = "loading"
 	}
+	term := func(t string) string { return m.cfg.Base + exporter.VocabPath + "#" + t }
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s <%s> <%s/dataset> .\n", s, predOf, m.cfg.Base)
-	fmt.Fprintf(&b, "%s <%s> \"%d\"^^<%s> .\n", s, predSequence, seq, xsdInteger)
-	fmt.Fprintf(&b, "%s <%s> %q .\n", s, predPhase, phase)
+	fmt.Fprintf(&b, "%s <%s> <%s/dataset> .\n", s, term(termOf), m.cfg.Base)
+	fmt.Fprintf(&b, "%s <%s> \"%d\"^^<%s> .\n", s, term(termSequence), seq, xsdInteger)
+	fmt.Fprintf(&b, "%s <%s> %q .\n", s, term(termPhase), phase)
 	if id != "" {
-		fmt.Fprintf(&b, "%s <%s> %s .\n", s, predArchive, strconv.QuoteToASCII(id))
+		fmt.Fprintf(&b, "%s <%s> %s .\n", s, term(termArchive), strconv.QuoteToASCII(id))
 	}
 	fmt.Fprintf(&b, "%s <%s> \"%s\"^^<%s> .\n", s, predModified, time.Now().UTC().Format("2006-01-02T15:04:05Z"), xsdDateTime)
 	body := []byte(b.String())
@@ -558,16 +560,16 @@ func parseState(b []byte) (State, error) {
 		obj = strings.TrimSuffix(strings.TrimSpace(obj), ".")
 		obj = strings.TrimSpace(obj)
 		lex := literal(obj)
-		switch p {
-		case predSequence:
+		switch p[strings.LastIndexByte(p, '#')+1:] { // the term, whatever the base
+		case termSequence:
 			n, err := strconv.ParseInt(lex, 10, 64)
 			if err != nil {
 				return st, fmt.Errorf("mirror: the state graph's sequence %q: %v", obj, err)
 			}
 			st.Sequence, seen = n, true
-		case predPhase:
+		case termPhase:
 			st.Loading = lex == "loading"
-		case predArchive:
+		case termArchive:
 			st.Archive = lex
 		}
 	}

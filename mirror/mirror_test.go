@@ -454,6 +454,11 @@ func TestAuth(t *testing.T) {
 }
 
 func TestParseState(t *testing.T) {
+	const (
+		predSequence = "http://b/vocab#" + termSequence
+		predPhase    = "http://b/vocab#" + termPhase
+		predArchive  = "http://b/vocab#" + termArchive
+	)
 	tests := []struct {
 		name string
 		in   string

@@ -19,7 +19,7 @@ import (
 	"github.com/annals-project/annals/exporter"
 	"github.com/annals-project/annals/mirror"
 	"github.com/annals-project/annals/store"
-	"github.com/annals-project/annals/store/sqlite"
+	"github.com/annals-project/annals/store/backend"
 )
 
 // The mirror's credentials come from the environment only (flags show in ps).
@@ -33,6 +33,7 @@ type mirrorConfig struct {
 	common
 	graphStore      string
 	base            string
+	sparql          string
 	once            bool
 	reload          bool
 	metricsAddr     string
@@ -48,9 +49,10 @@ func mirrorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	var c mirrorConfig
 	c.register(fs)
-	fs.Lookup("db").Usage = "SQLite database file of the archive to mirror (annals serve's --db); it must exist"
+	fs.Lookup("db").Usage = "the archive to mirror (annals serve's --db: a SQLite file, which must exist, or a PostgreSQL URL)"
 	fs.StringVar(&c.graphStore, "graph-store", "", "SPARQL 1.1 Graph Store endpoint to keep in sync, such as http://localhost:8890/sparql-graph-crud-auth (Virtuoso); credentials from "+envMirrorUser+" and "+envMirrorPassword)
-	fs.StringVar(&c.base, "base", exporter.DefaultBase, "base IRI of the resources in RDF, as annals serve's --base: the graphs are named {base}/{resource name}")
+	fs.StringVar(&c.base, "base", exporter.DefaultBase, "base IRI of the resources in RDF: the graphs are named {base}/{resource name} (default: the one annals serve kept with the database, else http://localhost:8080)")
+	fs.StringVar(&c.sparql, "sparql-endpoint", "", "URL of the SPARQL endpoint the store serves, stated in the dataset graph's description (default: the one annals serve kept with the database)")
 	fs.BoolVar(&c.once, "once", false, "sync up to the newest change and exit, instead of following new changes until SIGTERM")
 	fs.BoolVar(&c.reload, "reload", false, "load every record again, whatever the store's state graph says")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "address to serve Prometheus metrics on (/metrics); empty turns it off")
@@ -74,14 +76,27 @@ func mirrorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	log.Info("starting annals mirror", append(effective(fs), "user", os.Getenv(envMirrorUser))...)
-	if _, err := os.Stat(c.db); err != nil {
-		return fmt.Errorf("database %s: %w (annals mirror reads an existing archive; annals serve or annals ingest creates one)", c.db, err)
+	if !backend.IsPostgres(c.db) {
+		if _, err := os.Stat(c.db); err != nil {
+			return fmt.Errorf("database %s: %w (annals mirror reads an existing archive; annals serve or annals ingest creates one)", c.db, err)
+		}
 	}
-	st, err := sqlite.Open(ctx, c.db, log)
+	st, err := c.open(ctx, log)
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer st.Close()
+	// The graphs are named, and the dataset described, as the server
+	// that serves this archive names and describes them.
+	ld, err := resolveLinkedData(ctx, st, fs, c.base, c.sparql)
+	if err != nil {
+		return err
+	}
+	x, err := ld.newExporter()
+	if err != nil {
+		return err
+	}
+	log.Info("linked data", "base", ld.base, "base_from", ld.baseFrom, "sparql_endpoint", ld.sparql, "sparql_endpoint_from", ld.sparqlOf)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -101,7 +116,7 @@ func mirrorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer hs.Close()
 		log.Info("metrics listening", "addr", lis.Addr().String())
 	}
-	m, err := newMirror(ctx, st, log, metrics, c.graphStore, c.base, mirror.Config{
+	m, err := newMirror(ctx, st, log, metrics, c.graphStore, x, mirror.Config{
 		PollInterval: c.pollInterval, DatasetInterval: c.datasetInterval, RetryFor: c.retryFor, Reload: c.reload, Workers: c.workers,
 	})
 	if err != nil {
@@ -119,13 +134,10 @@ func mirrorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// newMirror builds a mirror of st into the Graph Store at endpoint, with
-// the credentials in the environment; cfg gives the timings.
-func newMirror(ctx context.Context, st store.Store, log *slog.Logger, metrics *mirror.Metrics, endpoint, base string, cfg mirror.Config) (*mirror.Mirror, error) {
-	x, err := exporter.New(base)
-	if err != nil {
-		return nil, fmt.Errorf("--base: %w", err)
-	}
+// newMirror builds a mirror of st, mapped to RDF by x, into the Graph
+// Store at endpoint, with the credentials in the environment; cfg gives the
+// timings.
+func newMirror(ctx context.Context, st store.Store, log *slog.Logger, metrics *mirror.Metrics, endpoint string, x *exporter.Exporter, cfg mirror.Config) (*mirror.Mirror, error) {
 	gs, err := mirror.NewGraphStore(endpoint, os.Getenv(envMirrorUser), os.Getenv(envMirrorPassword), nil)
 	if err != nil {
 		return nil, err
@@ -138,6 +150,6 @@ func newMirror(ctx context.Context, st store.Store, log *slog.Logger, metrics *m
 		log.Warn("mirror: read-only database; the archive is identified by its first change", "error", err.Error())
 		id = ""
 	}
-	cfg.Archive, cfg.Renderer, cfg.Target, cfg.Base, cfg.Logger, cfg.Metrics, cfg.ArchiveID = st, mirror.NewRenderer(x, st), gs, base, log, metrics, id
+	cfg.Archive, cfg.Renderer, cfg.Target, cfg.Base, cfg.Logger, cfg.Metrics, cfg.ArchiveID = st, mirror.NewRenderer(x, st), gs, x.Base(), log, metrics, id
 	return mirror.New(cfg)
 }

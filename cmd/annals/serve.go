@@ -233,7 +233,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		// underneath, or one that stops answering, turns it NOT_SERVING.
 		srv.FollowStore(gctx, archive, storeCheckInterval, ready.Store)
 		if c.mirrorStore != "" {
-			return runMirrorLoop(gctx, st, log, reg, c.mirrorStore, ld.base)
+			return runMirrorLoop(gctx, st, log, reg, c.mirrorStore, x)
 		}
 		return nil
 	})
@@ -278,13 +278,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 // until ctx ends, its metrics on the server's /metrics. A mirror that gives
 // up (the store down for longer than its retries) is logged and started
 // again a minute later: the server keeps serving.
-func runMirrorLoop(ctx context.Context, st store.Store, log *slog.Logger, reg prometheus.Registerer, endpoint, base string) error {
+func runMirrorLoop(ctx context.Context, st store.Store, log *slog.Logger, reg prometheus.Registerer, endpoint string, x *exporter.Exporter) error {
 	metrics, err := mirror.NewMetrics(reg)
 	if err != nil {
 		return err
 	}
 	for {
-		m, err := newMirror(ctx, st, log, metrics, endpoint, base, mirror.Config{})
+		m, err := newMirror(ctx, st, log, metrics, endpoint, x, mirror.Config{})
 		if err != nil {
 			return fmt.Errorf("--mirror-graph-store: %w", err)
 		}
