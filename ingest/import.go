@@ -82,15 +82,15 @@ func compare(ctx context.Context, r store.Reader, b *store.Batch) ([]store.Chang
 	return all, nil
 }
 
-// record is a pointer to a stored resource message.
-type record[M any] interface {
+// recordPtr is a pointer to a stored resource message.
+type recordPtr[M any] interface {
 	*M
 	proto.Message
 	GetName() string
 }
 
 // compareAll compares the records of one collection with what get finds.
-func compareAll[M any, P record[M]](ctx context.Context, recs []P, get func(context.Context, string) (P, error)) ([]store.Change, error) {
+func compareAll[M any, P recordPtr[M]](ctx context.Context, recs []P, get func(context.Context, string) (P, error)) ([]store.Change, error) {
 	changes := make([]store.Change, 0, len(recs))
 	for _, rec := range recs {
 		stored, err := get(ctx, rec.GetName())

@@ -16,6 +16,7 @@ import (
 	"github.com/annals-project/annals/histdate"
 	"github.com/annals-project/annals/resource"
 	"github.com/annals-project/annals/store"
+	"github.com/annals-project/annals/store/record"
 )
 
 // maxNameSuffix bounds the numeric suffixes tried for a new record's name.
@@ -471,14 +472,7 @@ func exists[T any](rec *T, err error) (bool, error) {
 
 // clearOutputOnly clears the fields the store sets: create_time, update_time and etag.
 func clearOutputOnly(m proto.Message) {
-	switch m := m.(type) {
-	case *annalsv1.Event:
-		m.CreateTime, m.UpdateTime, m.Etag = nil, nil, ""
-	case *annalsv1.Actor:
-		m.CreateTime, m.UpdateTime, m.Etag = nil, nil, ""
-	case *annalsv1.Place:
-		m.CreateTime, m.UpdateTime, m.Etag = nil, nil, ""
-	case *annalsv1.Source:
-		m.CreateTime, m.UpdateTime, m.Etag = nil, nil, ""
+	if r, ok := m.(record.Record); ok {
+		record.SetOutput(r, nil, nil, "")
 	}
 }

@@ -61,6 +61,21 @@ func resolveLinkedData(ctx context.Context, st store.Store, fs *flag.FlagSet, ba
 	return c, nil
 }
 
+// linkedData resolves a command's linked-data settings (resolveLinkedData),
+// logs them and makes their exporter.
+func linkedData(ctx context.Context, st store.Store, fs *flag.FlagSet, base, sparql string, log *slog.Logger) (linkedDataConfig, *exporter.Exporter, error) {
+	ld, err := resolveLinkedData(ctx, st, fs, base, sparql)
+	if err != nil {
+		return ld, nil, err
+	}
+	x, err := ld.newExporter()
+	if err != nil {
+		return ld, nil, err
+	}
+	log.Info("linked data", "base", ld.base, "base_from", ld.baseFrom, "sparql_endpoint", ld.sparql, "sparql_endpoint_from", ld.sparqlOf)
+	return ld, x, nil
+}
+
 // newExporter makes the exporter of c.
 func (c linkedDataConfig) newExporter() (*exporter.Exporter, error) {
 	x, err := exporter.New(c.base, exporter.WithSPARQLEndpoint(c.sparql))

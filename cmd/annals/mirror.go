@@ -88,15 +88,10 @@ func mirrorCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer st.Close()
 	// The graphs are named, and the dataset described, as the server
 	// that serves this archive names and describes them.
-	ld, err := resolveLinkedData(ctx, st, fs, c.base, c.sparql)
+	_, x, err := linkedData(ctx, st, fs, c.base, c.sparql, log)
 	if err != nil {
 		return err
 	}
-	x, err := ld.newExporter()
-	if err != nil {
-		return err
-	}
-	log.Info("linked data", "base", ld.base, "base_from", ld.baseFrom, "sparql_endpoint", ld.sparql, "sparql_endpoint_from", ld.sparqlOf)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

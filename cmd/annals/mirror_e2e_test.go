@@ -8,10 +8,8 @@ package main
 import (
 	"github.com/annals-project/annals/store/postgres/pgtest"
 
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -550,44 +548,6 @@ func TestReadmeSPARQLExamples(t *testing.T) {
 			}
 		})
 	}
-}
-
-// readmeCmd is a command of a README section and the comment line after it.
-type readmeCmd struct{ line, expect string }
-
-// readmeSection returns the commands of the first sh block of a README section.
-func readmeSection(t *testing.T, heading string) []readmeCmd {
-	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var cmds []readmeCmd
-	in, block := false, false
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		switch {
-		case strings.HasPrefix(line, "## "):
-			in = line == heading
-		case !in:
-		case strings.HasPrefix(line, "```"):
-			if block {
-				return cmds
-			}
-			block = line == "```sh"
-		case !block || line == "":
-		case strings.HasPrefix(line, "# ") && len(cmds) > 0:
-			cmds[len(cmds)-1].expect = strings.TrimPrefix(line, "# ")
-		default:
-			cmds = append(cmds, readmeCmd{line: line})
-		}
-	}
-	if len(cmds) == 0 {
-		t.Fatal(errors.New("README.md has no sh block under " + heading))
-	}
-	return cmds
 }
 
 // TestServeMirrorFlag: annals serve --mirror-graph-store keeps the store in

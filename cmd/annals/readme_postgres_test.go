@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"os"
@@ -16,32 +15,6 @@ import (
 	"github.com/annals-project/annals/store/postgres/pgtest"
 )
 
-// readmeSection returns the lines of the sh code blocks of the README
-// section headed title.
-func readmeSectionLines(t *testing.T, title string) []string {
-	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var lines []string
-	in, block := false, false
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "## "):
-			in = line == "## "+title
-		case in && strings.HasPrefix(line, "```"):
-			block = !block
-		case in && block && strings.TrimSpace(line) != "":
-			lines = append(lines, strings.TrimSpace(line))
-		}
-	}
-	return lines
-}
-
 // TestReadmePostgres runs the commands of the README's "Run on
 // PostgreSQL" section as written, on a PostgreSQL cluster and a standby of
 // its own standing in for 127.0.0.1:5432 and 127.0.0.1:5433: psql as the
@@ -51,7 +24,10 @@ func TestReadmePostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL and the binary")
 	}
-	lines := readmeSectionLines(t, "Run on PostgreSQL")
+	var lines []string
+	for _, c := range readmeSection(t, "## Run on PostgreSQL") {
+		lines = append(lines, c.line)
+	}
 	if len(lines) < 5 {
 		t.Fatalf("the README's Run on PostgreSQL section has %d command lines", len(lines))
 	}

@@ -144,6 +144,46 @@ const readmeImportToken = "readme-test-token"
 // TestReadmeGrpcurlExamples runs every grpcurl command in README.md, in
 // order, against the real binary started with an import token, so the README
 // cannot drift from the server.
+// readmeCmd is a command of a README section and the comment line after
+// it ("# what it prints"), if any.
+type readmeCmd struct{ line, expect string }
+
+// readmeSection returns the commands of the sh code blocks of the README
+// section headed heading ("## …"), in order.
+func readmeSection(t *testing.T, heading string) []readmeCmd {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var cmds []readmeCmd
+	in, block := false, false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case strings.HasPrefix(line, "## "):
+			in = line == heading
+		case !in:
+		case strings.HasPrefix(line, "```"):
+			block = !block && line == "```sh"
+		case !block || line == "":
+		case strings.HasPrefix(line, "# ") && len(cmds) > 0:
+			cmds[len(cmds)-1].expect = strings.TrimPrefix(line, "# ")
+		default:
+			cmds = append(cmds, readmeCmd{line: line})
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(cmds) == 0 {
+		t.Fatalf("README.md has no sh block under %q", heading)
+	}
+	return cmds
+}
+
 func TestReadmeGrpcurlExamples(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary and grpcurl")

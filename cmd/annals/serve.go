@@ -126,15 +126,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ld, err := resolveLinkedData(ctx, st, fs, c.base, c.sparqlEndpoint)
+	ld, x, err := linkedData(ctx, st, fs, c.base, c.sparqlEndpoint, log)
 	if err != nil {
 		return err
 	}
-	x, err := ld.newExporter()
-	if err != nil {
-		return err
-	}
-	log.Info("linked data", "base", ld.base, "base_from", ld.baseFrom, "sparql_endpoint", ld.sparql, "sparql_endpoint_from", ld.sparqlOf)
 	if w := loopbackWarning(ld.base); w != "" {
 		log.Warn(w)
 	}

@@ -16,6 +16,7 @@ import (
 	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
 	"github.com/annals-project/annals/resource"
 	"github.com/annals-project/annals/store"
+	"github.com/annals-project/annals/store/record"
 )
 
 const (
@@ -488,14 +489,8 @@ func EqualArchives(t *testing.T, want, got store.Reader) {
 }
 
 func clearOutput(m proto.Message) {
-	switch m := m.(type) {
-	case *annalsv1.Event:
-		m.CreateTime, m.UpdateTime, m.Etag = nil, nil, ""
-	case *annalsv1.Actor:
-		m.CreateTime, m.UpdateTime, m.Etag = nil, nil, ""
-	case *annalsv1.Place:
-		m.CreateTime, m.UpdateTime, m.Etag = nil, nil, ""
-	case *annalsv1.Source:
-		m.CreateTime, m.UpdateTime, m.Etag, m.ImportTime = nil, nil, "", nil
+	record.SetOutput(m.(record.Record), nil, nil, "")
+	if s, ok := m.(*annalsv1.Source); ok {
+		s.ImportTime = nil
 	}
 }
