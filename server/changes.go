@@ -45,7 +45,7 @@ type changeService struct {
 // writes made through s (ImportDocument) and find others by polling the
 // store every ChangePollInterval; they end when s shuts down.
 func RegisterChangeService(s *Server, st store.Reader) {
-	registerChangeService(s, st, ChangePollInterval, StreamStallTimeout)
+	registerChangeService(s, st, ChangePollInterval, s.stall)
 }
 
 func registerChangeService(s *Server, st store.Reader, poll, stall time.Duration) *changeService {

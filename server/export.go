@@ -27,6 +27,7 @@ type exportService struct {
 	exporter *exporter.Exporter
 	log      *slog.Logger
 	limit    chan struct{} // one token per concurrent export allowed
+	stall    time.Duration // cut a stream whose client reads nothing this long (0: DefaultStreamStallTimeout)
 }
 
 // RegisterExportService adds ExportService, writing RDF through x, to s.
@@ -37,7 +38,7 @@ func RegisterExportService(s *Server, st store.Reader, x *exporter.Exporter, max
 		maxConcurrent = DefaultMaxConcurrentExports
 	}
 	annalsv1.RegisterExportServiceServer(s, &exportService{
-		store: st, exporter: x, log: s.log, limit: make(chan struct{}, maxConcurrent),
+		store: st, exporter: x, log: s.log, limit: make(chan struct{}, maxConcurrent), stall: s.stall,
 	})
 }
 
@@ -75,7 +76,7 @@ func (e *exportService) ExportDataset(req *annalsv1.ExportDatasetRequest, stream
 		if first {
 			msg.ContentType = f.ContentType()
 		}
-		return sendWithin(stream, msg, StreamStallTimeout)
+		return sendWithin(stream, msg, e.stallTimeout())
 	}}
 	if _, err := e.exporter.Dataset(stream.Context(), e.store, w, f, nil); err != nil {
 		return fmt.Errorf("export dataset: %w", err)
@@ -119,14 +120,22 @@ func (w *chunkWriter) flush() error {
 	return err
 }
 
-// StreamStallTimeout is how long a server stream may wait for its client to
-// read (its flow-control window full) before the server cuts it with
-// DeadlineExceeded (reason CLIENT_STALLED): a client that reads nothing
-// cannot hold an export slot, or any stream, for ever. It matches the HTTP
-// side's HTTPWriteTimeout.
-var StreamStallTimeout = HTTPWriteTimeout
+// DefaultStreamStallTimeout is how long a server stream may wait for its
+// client to read (its flow-control window full) before the server cuts it
+// with DeadlineExceeded (reason CLIENT_STALLED): a client that reads
+// nothing cannot hold an export slot, or any stream, for ever. It matches
+// the HTTP side's HTTPWriteTimeout; Config.StreamStallTimeout changes it.
+const DefaultStreamStallTimeout = HTTPWriteTimeout
 
-// errStalled means a streaming client read nothing for StreamStallTimeout.
+// stallTimeout is the service's stream stall timeout.
+func (e *exportService) stallTimeout() time.Duration {
+	if e.stall <= 0 {
+		return DefaultStreamStallTimeout
+	}
+	return e.stall
+}
+
+// errStalled means a streaming client read nothing for the stream stall timeout.
 var errStalled = errors.New("the client read nothing for too long")
 
 // sender is the sending half of a server stream.

@@ -401,12 +401,9 @@ func TestProgressWriter(t *testing.T) {
 }
 
 // TestExportStall: an ExportDataset stream whose client reads nothing is cut
-// after StreamStallTimeout, so that it gives its export slot back; the
+// after the stream stall timeout, so that it gives its export slot back; the
 // client that reads again gets DeadlineExceeded with reason CLIENT_STALLED.
 func TestExportStall(t *testing.T) {
-	old := StreamStallTimeout
-	StreamStallTimeout = 300 * time.Millisecond
-	t.Cleanup(func() { StreamStallTimeout = old })
 
 	st, err := sqlite.Open(t.Context(), ":memory:", nil)
 	if err != nil {
@@ -422,7 +419,7 @@ func TestExportStall(t *testing.T) {
 		t.Fatal(err)
 	}
 	x, _ := exporter.New("http://annals.test")
-	es := &exportService{store: st, exporter: x, log: srv.log, limit: make(chan struct{}, 1)}
+	es := &exportService{store: st, exporter: x, log: srv.log, limit: make(chan struct{}, 1), stall: 300 * time.Millisecond}
 	annalsv1.RegisterExportServiceServer(srv, es)
 	lis := bufconn.Listen(64 << 10)
 	go func() { _ = srv.Serve(lis) }()

@@ -31,13 +31,21 @@ import (
 // in the format the client accepts ({iri}.ttl, .nt, .jsonld or .html), and
 // each document says which thing it is about (foaf:primaryTopic).
 
+// BuildVersion names a release build, set at link time:
+//
+//	go build -ldflags "-X github.com/annals-project/annals/server.BuildVersion=v1.4.0" ./cmd/annals
+//
+// It is part of every dataset entity tag (programVersion), beside what the
+// build itself records.
+var BuildVersion string
+
 // programVersion names the program that writes the dumps: its module
 // version and the commit it was built from (when the build recorded one),
 // and exporter.OutputVersion. It is part of every dataset entity tag, so
 // that a new Annals, which may write other bytes for the same records,
 // never answers 304 to a client holding the old ones.
 var programVersion = func() string {
-	v := exporter.OutputVersion
+	v := exporter.OutputVersion + "|" + BuildVersion
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		v += "|" + bi.Main.Version
 		for _, s := range bi.Settings {

@@ -90,6 +90,10 @@ type Config struct {
 	// MaxListBytes bounds the memory of the List answers being built at
 	// once: 0 means DefaultMaxListBytes, negative means no bound.
 	MaxListBytes int64
+	// StreamStallTimeout is how long a server stream (ExportDataset,
+	// WatchChanges) may wait for a client that reads nothing before it is
+	// cut: 0 means DefaultStreamStallTimeout.
+	StreamStallTimeout time.Duration
 	// Metrics, when not nil, receives the gRPC server metrics (by method
 	// and code) and import counts. Wrap the Store with InstrumentStore for
 	// store latency.
@@ -105,7 +109,8 @@ type Server struct {
 	log     *slog.Logger
 	archive *archiveService
 
-	maxRecv, maxSend int // message-size limits, for BrowserHandler
+	maxRecv, maxSend int           // message-size limits, for BrowserHandler
+	stall            time.Duration // Config.StreamStallTimeout, for the streaming services
 
 	mu       sync.Mutex
 	services []string // names whose health follows SetServing
@@ -191,7 +196,11 @@ func New(cfg Config) (*Server, error) {
 		log:      log,
 		maxRecv:  recv,
 		maxSend:  send,
+		stall:    cfg.StreamStallTimeout,
 		changes:  newChangeSignal(log),
+	}
+	if s.stall <= 0 {
+		s.stall = DefaultStreamStallTimeout
 	}
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	healthpb.RegisterHealthServer(s.grpc, s.health)

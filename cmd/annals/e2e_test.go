@@ -60,6 +60,13 @@ func startServeArgs(t *testing.T, args []string, extraEnv ...string) *daemon {
 	}
 	cmd := exec.Command(bin, append([]string{"serve", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), extraEnv...)
+	return startCmd(t, cmd)
+}
+
+// startCmd starts cmd, an `annals serve` command line, and waits until it
+// has logged its listen addresses.
+func startCmd(t *testing.T, cmd *exec.Cmd) *daemon {
+	t.Helper()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

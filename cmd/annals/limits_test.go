@@ -106,7 +106,7 @@ func TestReadmeLimitsMatchCode(t *testing.T) {
 		"ImportDocument filename":                           int64(server.MaxFilenameBytes),
 		"whole-archive exports running at once":             int64(server.DefaultMaxConcurrentExports),
 		"memory of the List answers being built at once":    int64(server.DefaultMaxListBytes),
-		"a server stream whose client reads nothing":        server.StreamStallTimeout,
+		"a server stream whose client reads nothing":        server.DefaultStreamStallTimeout,
 		"import token length":                               int64(server.MinImportTokenBytes),
 		"HTTP request line and headers":                     int64(server.HTTPMaxHeaderBytes),
 		"HTTP time to send the request headers":             server.HTTPReadHeaderTimeout,
