@@ -163,28 +163,24 @@ func (l *txLookup) MatchNames(ctx context.Context, k resource.Kind, key string) 
 // short events before its start plus the few long ones that may reach it.
 const shortSpan = 10000
 
-// denseQuery decides how ListEvents finds the events of a full-text query,
-// which come in date order (it reports false for no query). A query that matches few events is driven by
-// the full-text index: each match's row is read and the matches sorted, a
-// cost that grows with the matches. One that matches many (a common word)
-// walks the events in date order instead, keeping those in the set of
-// matches, and stops when the page is full: on average limit × N / matches
-// steps. Past about sqrt(2N) matches the walk is the cheaper (the row reads
-// cost tens of times a step of the walk); counting stops there, so deciding
-// costs at most that many steps of the full-text index.
+// denseQuery decides how ListEvents finds the events of a full-text query
+// combined with another filter (it reports false when there is no query).
 //
-// The walk's average assumes matches spread over time. A common word whose
-// matches all lie late in the archive (one used only of the 20th century)
-// makes a first page walk every earlier event, each step an index read and
-// a probe of the match set (about 0.1 µs: measured once, 21 ms for a word in
-// 1 % of 200 000 small events, all after 1900, against 3 ms driven by the
-// full-text index). What would bound that too is postings kept in date order
-// (BENCHMARKS.md, Scale).
-func (s *Store) denseQuery(ctx context.Context, query string) (bool, error) {
-	if query == "" {
+// The postings of every word are in date order (order.go), so a query
+// alone, or with only an end date, is driven by the full-text index and
+// reads about a page of postings whatever the number of matches. With
+// another filter the full-text index still drives when the query matches
+// few events; one that matches many is a test of each event another index
+// passes in date order (the actor's or the place's join rows, the month
+// and day index, the date indexes from the start of a range) against the
+// set of matches. Past about sqrt(2N) matches the other index is the
+// cheaper driver; counting stops there, so deciding costs at most that
+// many steps of the full-text index.
+func (s *Store) denseQuery(ctx context.Context, f store.EventFilter) (bool, error) {
+	if f.Query == "" || !otherFilters(f) {
 		return false, nil
 	}
-	q, err := ftsQuery(query)
+	q, err := ftsQuery(f.Query)
 	if err != nil {
 		return false, err
 	}
@@ -198,6 +194,11 @@ func (s *Store) denseQuery(ctx context.Context, query string) (bool, error) {
 		return false, err
 	}
 	return matches > threshold, nil
+}
+
+// otherFilters reports whether f filters by more than its query and its end date.
+func otherFilters(f store.EventFilter) bool {
+	return f.Actor != "" || f.Place != "" || f.WikidataID != "" || f.Month != 0 || f.HasFrom
 }
 
 // eventQuery is the SQL of ListEvents for a filter, a position and a page size.
@@ -220,11 +221,13 @@ func eventQuery(f store.EventFilter, dense, hasAfter bool, afterKey int64, after
 			return "", nil, err
 		}
 	}
+	ordered := false // driven by the full-text index, whose rowids sort as the events
 	switch {
 	case fts != "" && !dense:
-		from, k = "events_fts CROSS JOIN events ON events.id = events_fts.rowid", "events"
+		from, k = "events_fts CROSS JOIN event_order ON event_order.key = events_fts.rowid CROSS JOIN events ON events.id = event_order.id", "events"
 		where = append(where, "events_fts MATCH ?")
 		args = append(args, fts)
+		ordered = true
 	case f.Actor != "":
 		from, k = "event_actor CROSS JOIN events ON events.id = event_actor.event_id", "event_actor"
 		where = append(where, "event_actor.actor = ?")
@@ -249,7 +252,7 @@ func eventQuery(f store.EventFilter, dense, hasAfter bool, afterKey int64, after
 		// (looking up each match's row and sorting them all): it is a test
 		// of each event the date-ordered walk passes, against the set of
 		// matches, built once.
-		where = append(where, "+events.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)")
+		where = append(where, "+events.id IN (SELECT event_order.id FROM events_fts CROSS JOIN event_order ON event_order.key = events_fts.rowid WHERE events_fts MATCH ?)")
 		args = append(args, fts)
 	}
 	if f.WikidataID != "" {
@@ -284,6 +287,41 @@ func eventQuery(f store.EventFilter, dense, hasAfter bool, afterKey int64, after
 	fromKey := min(max(f.From, -keyBound), keyBound)
 	var q string
 	switch {
+	case ordered:
+		// The full-text index's rowids are the events' order keys: its
+		// postings come in the order of the list, so the walk stops when
+		// the page is full, and a position in the list is a bound on the
+		// rowid — the key of the last event at or before the cursor, found
+		// in the statement's own snapshot. The same bounds on (date_lo,
+		// name) stay as plain tests.
+		var (
+			lower     []string
+			lowerArgs []any
+		)
+		if hasAfter {
+			lower = append(lower, `coalesce((SELECT o.key + 1 FROM events e CROSS JOIN event_order o ON o.id = e.id
+				WHERE (e.date_lo, e.name) <= (?, ?) ORDER BY e.date_lo DESC, e.name DESC LIMIT 1), ?)`)
+			lowerArgs = append(lowerArgs, afterKey, afterName, int64(math.MinInt64))
+			where, args = after(where, args)
+		}
+		if f.HasFrom {
+			// No event that starts before From - max_event_span reaches From.
+			lower = append(lower, `coalesce((SELECT o.key FROM events e CROSS JOIN event_order o ON o.id = e.id
+				WHERE e.date_lo >= `+spanFloor+` ORDER BY e.date_lo, e.name LIMIT 1), ?)`)
+			lowerArgs = append(lowerArgs, fromKey, int64(math.MaxInt64))
+			where, args = append(where, "events.date_hi >= ?"), append(args, fromKey)
+		}
+		switch len(lower) {
+		case 1:
+			where, args = append(where, "events_fts.rowid >= "+lower[0]), append(args, lowerArgs...)
+		case 2:
+			where, args = append(where, "events_fts.rowid >= max("+lower[0]+", "+lower[1]+")"), append(args, lowerArgs...)
+		}
+		if f.HasTo {
+			where, args = append(where, "events_fts.rowid < ?"), append(args, keyFloor(min(max(f.To, -keyBound), keyBound)+1))
+		}
+		q = sel(where) + " ORDER BY events_fts.rowid LIMIT ?"
+
 	case f.HasFrom && k == "events" && (fts == "" || dense):
 		// date_hi >= From decides. Walked alone from From - max_event_span,
 		// the date_lo index would pass every short event of the widest
@@ -376,7 +414,7 @@ func (s *Store) listEventsEncoded(ctx context.Context, f store.EventFilter, p st
 		}
 	}
 	limit := pageLimit(p.Limit)
-	dense, err := s.denseQuery(ctx, f.Query)
+	dense, err := s.denseQuery(ctx, f)
 	if err != nil {
 		return res, nil, fmt.Errorf("sqlite: list events: %w", err)
 	}
@@ -418,7 +456,7 @@ func (s *Store) listEventsEncoded(ctx context.Context, f store.EventFilter, p st
 // after a record at f.From, one step a line, indented under its parent step.
 // Tests use it to show that each filter is served by an index.
 func (s *Store) ExplainListEvents(ctx context.Context, f store.EventFilter, next bool) (string, error) {
-	dense, err := s.denseQuery(ctx, f.Query)
+	dense, err := s.denseQuery(ctx, f)
 	if err != nil {
 		return "", fmt.Errorf("sqlite: explain: %w", err)
 	}
