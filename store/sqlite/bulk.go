@@ -64,6 +64,14 @@ var bulkTables = []struct{ name, create, fill string }{
 		"INSERT OR IGNORE INTO match_keys(kind, key, name) SELECT kind, key, name FROM temp.bulk_match_keys ORDER BY kind, key, name"},
 }
 
+// FTS5 holds the postings of the rows it is given in memory, up to a
+// bound (hashsize), before it writes them out as a segment to be merged
+// later. A bulk load raises the bound: fewer, larger segments.
+const (
+	bulkHashBytes    = 64 << 20
+	defaultHashBytes = 1 << 20 // FTS5's default
+)
+
 // ftsTables are the full-text tables.
 var ftsTables = []string{"events_fts", "actors_fts", "places_fts"}
 
@@ -145,7 +153,8 @@ func (s *Store) beginBulk(ctx context.Context, bl *bulkLoad) error {
 	stmts = []string{"PRAGMA synchronous = OFF"}
 	for _, t := range []string{"actors_fts", "places_fts"} {
 		stmts = append(stmts, "INSERT INTO "+t+"("+t+", rank) VALUES ('automerge', 0)",
-			"INSERT INTO "+t+"("+t+", rank) VALUES ('crisismerge', 2000)")
+			"INSERT INTO "+t+"("+t+", rank) VALUES ('crisismerge', 2000)",
+			fmt.Sprintf("INSERT INTO "+t+"("+t+", rank) VALUES ('hashsize', %d)", bulkHashBytes))
 	}
 	for _, q := range stmts {
 		if _, err := s.w.ExecContext(ctx, q); err != nil {
@@ -375,8 +384,8 @@ func newBulkWriter(tx execQuerier) *bulkWriter {
 		eventActor: newRowWriter(tx, "temp.bulk_event_actor", "actor, date_lo, name, event_id", 4),
 		eventPlace: newRowWriter(tx, "temp.bulk_event_place", "place, date_lo, name, event_id", 4),
 		keys:       newRowWriter(tx, "temp.bulk_match_keys", "kind, key, name", 3),
-		actorsFTS:  newRowWriter(tx, "actors_fts", "rowid, labels, aliases, description", 4),
-		placesFTS:  newRowWriter(tx, "places_fts", "rowid, labels, aliases, description", 4),
+		actorsFTS:  newTextWriter(tx, "actors_fts", "rowid, labels, aliases, description", 4),
+		placesFTS:  newTextWriter(tx, "places_fts", "rowid, labels, aliases, description", 4),
 		changes:    newRowWriter(tx, "changes", "name, kind, time, etag", 4),
 	}
 }
@@ -451,7 +460,7 @@ func (s *Store) endBulk(ctx context.Context, bl *bulkLoad) error {
 	bl.ended = true
 	start := time.Now()
 	step := func(what string) {
-		s.log.Info("sqlite: bulk load: "+what, "took", time.Since(start).Round(time.Millisecond))
+		s.log.Info("sqlite: bulk load: "+what, "took", time.Since(start).Round(time.Millisecond).String())
 		start = time.Now()
 	}
 
@@ -467,11 +476,15 @@ func (s *Store) endBulk(ctx context.Context, bl *bulkLoad) error {
 		stmts = append(stmts, t.fill, "DROP TABLE temp."+t.name)
 	}
 	stmts = append(stmts, bl.indexes...)
-	stmts = append(stmts, "DELETE FROM event_order", "INSERT INTO events_fts(events_fts) VALUES ('delete-all')")
+	stmts = append(stmts, "DELETE FROM event_order", "INSERT INTO events_fts(events_fts) VALUES ('delete-all')",
+		"INSERT INTO events_fts(events_fts, rank) VALUES ('automerge', 0)",
+		fmt.Sprintf("INSERT INTO events_fts(events_fts, rank) VALUES ('hashsize', %d)", bulkHashBytes))
 	for _, q := range stmts {
+		t0 := time.Now()
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return writeErr("sqlite: end bulk load", err)
 		}
+		s.log.Debug("sqlite: bulk load: statement", "sql", q[:min(len(q), 60)], "took", time.Since(t0).Round(time.Millisecond).String())
 	}
 	step("join tables, match keys and indexes built")
 	n, err := numberEvents(ctx, tx)
@@ -506,7 +519,8 @@ func (s *Store) endBulk(ctx context.Context, bl *bulkLoad) error {
 	for _, t := range ftsTables {
 		stmts = append(stmts, "INSERT INTO "+t+"("+t+") VALUES ('optimize')",
 			"INSERT INTO "+t+"("+t+", rank) VALUES ('automerge', 4)",
-			"INSERT INTO "+t+"("+t+", rank) VALUES ('crisismerge', 16)")
+			"INSERT INTO "+t+"("+t+", rank) VALUES ('crisismerge', 16)",
+			fmt.Sprintf("INSERT INTO "+t+"("+t+", rank) VALUES ('hashsize', %d)", defaultHashBytes))
 	}
 	for _, q := range stmts {
 		if _, err := s.w.ExecContext(ctx, q); err != nil {

@@ -336,6 +336,11 @@ type execQuerier interface {
 // rowsPerInsert rows, prepared once, for every full group, one statement
 // for the rest at flush. It cuts the calls into the driver, which cost
 // more than SQLite's work for a small row.
+//
+// A full-text table gets one row a statement instead (newTextWriter): a
+// statement of several rows opens a savepoint, at which FTS5 writes out
+// the postings it holds in memory, so that many-row statements would cut
+// them into a segment per statement.
 type rowWriter struct {
 	q      execQuerier
 	table  string
@@ -343,13 +348,21 @@ type rowWriter struct {
 	insert string // "INSERT INTO table(cols) VALUES "
 	args   []any
 	full   *sql.Stmt
+	per    int // rows a statement
 }
 
 // rowsPerInsert is how many rows one multi-row INSERT writes.
 const rowsPerInsert = 64
 
 func newRowWriter(q execQuerier, table, cols string, n int) *rowWriter {
-	return &rowWriter{q: q, table: table, cols: n, insert: "INSERT INTO " + table + "(" + cols + ") VALUES "}
+	return &rowWriter{q: q, table: table, cols: n, insert: "INSERT INTO " + table + "(" + cols + ") VALUES ", per: rowsPerInsert}
+}
+
+// newTextWriter is a rowWriter of one row a statement, for a full-text table.
+func newTextWriter(q execQuerier, table, cols string, n int) *rowWriter {
+	w := newRowWriter(q, table, cols, n)
+	w.per = 1
+	return w
 }
 
 // values is the VALUES list of n rows of w.cols columns.
@@ -361,11 +374,11 @@ func (w *rowWriter) values(n int) string {
 // add queues one row (w.cols values) and writes a group when it is full.
 func (w *rowWriter) add(ctx context.Context, vals ...any) error {
 	w.args = append(w.args, vals...)
-	if len(w.args) < rowsPerInsert*w.cols {
+	if len(w.args) < w.per*w.cols {
 		return nil
 	}
 	if w.full == nil {
-		st, err := w.q.PrepareContext(ctx, w.insert+w.values(rowsPerInsert))
+		st, err := w.q.PrepareContext(ctx, w.insert+w.values(w.per))
 		if err != nil {
 			return fmt.Errorf("insert into %s: %w", w.table, err)
 		}

@@ -226,7 +226,7 @@ func fillEventText(ctx context.Context, r querier, w execQuerier, progress func(
 		}
 	})
 	eg.Go(func() error {
-		ins := newRowWriter(w, "events_fts", "rowid, labels, summary, body", 4)
+		ins := newTextWriter(w, "events_fts", "rowid, labels, summary, body", 4)
 		n := 0
 		for batch := range texts {
 			for _, t := range batch {
@@ -247,7 +247,7 @@ func fillEventText(ctx context.Context, r querier, w execQuerier, progress func(
 // its id.
 func fillNamedText(ctx context.Context, tx execQuerier, k resource.Kind) error {
 	table := string(k)
-	ins := newRowWriter(tx, table+"_fts", "rowid, labels, aliases, description", 4)
+	ins := newTextWriter(tx, table+"_fts", "rowid, labels, aliases, description", 4)
 	var after int64
 	for {
 		type stored struct {
