@@ -66,9 +66,16 @@ func checkedRow(name string, data []byte, sum sql.NullInt64, err error) ([]byte,
 }
 
 // GetEventEncoded returns the stored encoding of the event called name, or
-// an error wrapping store.ErrNotFound.
+// an error wrapping store.ErrNotFound. The bytes may be shared with other
+// callers (cache.go): they must not be changed.
 func (s *Store) GetEventEncoded(ctx context.Context, name string) ([]byte, error) {
-	return s.getEncoded(ctx, "events", name)
+	if s.events == nil {
+		return s.getEncoded(ctx, "events", name)
+	}
+	if err := s.usable(); err != nil {
+		return nil, fmt.Errorf("sqlite: get %q: %w", name, err)
+	}
+	return s.events.get(ctx, name, func() ([]byte, error) { return s.getEncoded(ctx, "events", name) })
 }
 
 // decode decodes a record's stored bytes into m.
@@ -81,7 +88,15 @@ func decode(name string, data []byte, m proto.Message) error {
 
 // get reads the record called name from table into m.
 func (s *Store) get(ctx context.Context, table, name string, m proto.Message) error {
-	data, err := s.getEncoded(ctx, table, name)
+	var (
+		data []byte
+		err  error
+	)
+	if table == "events" {
+		data, err = s.GetEventEncoded(ctx, name)
+	} else {
+		data, err = s.getEncoded(ctx, table, name)
+	}
 	if err != nil {
 		return err
 	}

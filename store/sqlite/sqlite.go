@@ -54,6 +54,9 @@ type Store struct {
 	gets map[string]*sql.Stmt
 	// bulk is the bulk load in progress, if any (BeginBulk).
 	bulk atomic.Pointer[bulkLoad]
+	// events keeps the encodings of the events read last (cache.go); nil
+	// for ":memory:".
+	events *eventCache
 }
 
 var (
@@ -146,6 +149,14 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		r.SetMaxOpenConns(n)
 		r.SetMaxIdleConns(n)
 		s.r = r
+		cdb, err := sql.Open("sqlite", dsn(path, false, append(common, "query_only(1)")))
+		if err == nil {
+			s.events, err = newEventCache(ctx, cdb, eventCacheBytes)
+		}
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
 	}
 	s.gets = make(map[string]*sql.Stmt, 4)
 	for _, table := range []string{"events", "actors", "places", "sources"} {
@@ -213,6 +224,9 @@ func (s *Store) Close() error {
 	var errs []error
 	for _, st := range s.gets {
 		errs = append(errs, st.Close())
+	}
+	if s.events != nil {
+		errs = append(errs, s.events.close())
 	}
 	if s.r != s.w {
 		errs = append(errs, s.r.Close())

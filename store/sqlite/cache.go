@@ -1,0 +1,174 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+)
+
+// eventCacheBytes bounds the stored encodings of events kept in memory.
+const eventCacheBytes = 16 << 20
+
+// eventCache keeps the stored encodings of the events read last by name,
+// so that GetEvent of a record read before costs no statement on the
+// database, only a check that nothing was committed since: SQLite's
+// PRAGMA data_version, on a connection of the cache's own, changes when
+// any other connection — this process's writer, or another process
+// (annals ingest beside annals serve) — commits. The cache is emptied when
+// it changes, so a hit answers exactly what reading the database would at
+// that moment: no answer is staler than without the cache.
+//
+// Entries are dropped oldest first past eventCacheBytes. A miss reads the
+// database as before and keeps what it read, marked with the version seen
+// before the read (a write between the two empties the cache at the next
+// check).
+//
+// The checks run in a goroutine of the cache's own (loop): a request waits
+// for the next check that starts after it asked, and one check answers
+// every request waiting for it. Calling into SQLite takes a deep stack,
+// which a request's goroutine would grow again after every garbage
+// collection shrank it (copying stacks was a fifth of GetEvent's CPU when
+// each request checked for itself).
+type eventCache struct {
+	db    *sql.DB   // one read-only connection of its own
+	check *sql.Stmt // PRAGMA data_version
+	wake  chan struct{}
+	done  chan struct{}
+
+	wmu     sync.Mutex
+	waiting []chan versionResult // requests for the next check
+	closed  bool
+
+	mu      sync.Mutex
+	version int64 // the data_version the entries were read at (or after)
+	entries map[string][]byte
+	order   []string // names in the order they were added, for eviction
+	bytes   int
+	max     int
+}
+
+func newEventCache(ctx context.Context, db *sql.DB, max int) (*eventCache, error) {
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	st, err := db.PrepareContext(ctx, "PRAGMA data_version")
+	if err != nil {
+		return nil, err
+	}
+	c := &eventCache{db: db, check: st, version: -1, entries: map[string][]byte{}, max: max,
+		wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go c.loop()
+	return c, nil
+}
+
+func (c *eventCache) close() error {
+	c.wmu.Lock()
+	c.closed = true
+	c.wmu.Unlock()
+	close(c.wake)
+	<-c.done
+	c.check.Close()
+	return c.db.Close()
+}
+
+// versionResult is the answer of one check.
+type versionResult struct {
+	v   int64
+	err error
+}
+
+var errCacheClosed = errors.New("sqlite: closed")
+
+// dataVersion returns PRAGMA data_version as a check that started after
+// the call did reads it.
+func (c *eventCache) dataVersion(ctx context.Context) (int64, error) {
+	ch := make(chan versionResult, 1)
+	c.wmu.Lock()
+	if c.closed {
+		c.wmu.Unlock()
+		return 0, errCacheClosed
+	}
+	c.waiting = append(c.waiting, ch)
+	c.wmu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default: // a wake-up is pending already
+	}
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// loop runs the checks: each takes every request waiting when it starts.
+func (c *eventCache) loop() {
+	defer close(c.done)
+	var batch []chan versionResult
+	for range c.wake {
+		for {
+			c.wmu.Lock()
+			batch, c.waiting = c.waiting, batch[:0]
+			c.wmu.Unlock()
+			if len(batch) == 0 {
+				break
+			}
+			var r versionResult
+			r.err = c.check.QueryRow().Scan(&r.v)
+			for i, ch := range batch {
+				ch <- r
+				batch[i] = nil
+			}
+		}
+	}
+	c.wmu.Lock()
+	for _, ch := range c.waiting {
+		ch <- versionResult{err: errCacheClosed}
+	}
+	c.waiting = nil
+	c.wmu.Unlock()
+}
+
+// get returns the encoding of the event called name: from memory if it is
+// there and nothing was committed since it was read, else from load. The
+// bytes are shared: callers must not change them.
+func (c *eventCache) get(ctx context.Context, name string, load func() ([]byte, error)) ([]byte, error) {
+	v, err := c.dataVersion(ctx)
+	if err != nil {
+		return load() // the database answers as it would without the cache
+	}
+	c.mu.Lock()
+	if v != c.version {
+		c.version, c.entries, c.order, c.bytes = v, map[string][]byte{}, c.order[:0], 0
+	}
+	b, ok := c.entries[name]
+	c.mu.Unlock()
+	if ok {
+		return b, nil
+	}
+	b, err = load()
+	if err != nil || len(b) > c.max/16 {
+		return b, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.version != v {
+		return b, nil // emptied meanwhile: b may be older than what the cache holds now
+	}
+	if _, dup := c.entries[name]; dup {
+		return b, nil
+	}
+	for c.bytes+len(b) > c.max && len(c.order) > 0 {
+		old := c.order[0]
+		c.order = c.order[1:]
+		c.bytes -= len(c.entries[old])
+		delete(c.entries, old)
+	}
+	c.entries[name] = b
+	c.order = append(c.order, name)
+	c.bytes += len(b)
+	return b, nil
+}
