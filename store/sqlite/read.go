@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/proto"
 
 	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
@@ -637,13 +639,20 @@ func matchNames(ctx context.Context, q querier, k resource.Kind, key string) ([]
 }
 
 // walk calls fn for every record of table in name order. It reads walkBatch
-// records at a time, each batch in a short read of its own, and calls fn
-// between reads.
+// records at a time, each batch in a short read of its own, decodes them —
+// on every core: decoding is most of a walk's work, and a walk (an export)
+// feeds goroutines of its own — and calls fn between reads.
 func walk[T proto.Message](ctx context.Context, s *Store, table string, newT func() T, fn func(T) error) error {
 	after := ""
+	type row struct {
+		name string
+		data []byte
+		sum  sql.NullInt64
+	}
+	rs := make([]row, 0, walkBatch)
 	batch := make([]T, 0, walkBatch)
 	for {
-		batch = batch[:0]
+		rs, batch = rs[:0], batch[:0]
 		if err := s.usable(); err != nil {
 			return fmt.Errorf("sqlite: walk %s: %w", table, err)
 		}
@@ -652,27 +661,40 @@ func walk[T proto.Message](ctx context.Context, s *Store, table string, newT fun
 			return readErr("sqlite: walk "+table, err)
 		}
 		for rows.Next() {
-			var data []byte
-			var sum sql.NullInt64
-			if err := rows.Scan(&data, &after, &sum); err != nil {
+			var r row
+			if err := rows.Scan(&r.data, &r.name, &r.sum); err != nil {
 				rows.Close()
 				return readErr("sqlite: walk "+table, err)
 			}
-			m := newT()
-			err := verify(after, data, sum)
-			if err == nil {
-				err = decode(after, data, m)
-			}
-			if err != nil {
-				rows.Close()
-				return fmt.Errorf("sqlite: walk %s: %w", table, err)
-			}
-			batch = append(batch, m)
+			rs = append(rs, r)
+			after = r.name
 		}
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
 			return readErr("sqlite: walk "+table, err)
+		}
+		batch = batch[:len(rs)]
+		workers := min(runtime.GOMAXPROCS(0), max(1, len(rs)/64))
+		var eg errgroup.Group
+		for w := range workers {
+			eg.Go(func() error {
+				for i := w * len(rs) / workers; i < (w+1)*len(rs)/workers; i++ {
+					m := newT()
+					err := verify(rs[i].name, rs[i].data, rs[i].sum)
+					if err == nil {
+						err = decode(rs[i].name, rs[i].data, m)
+					}
+					if err != nil {
+						return fmt.Errorf("sqlite: walk %s: %w", table, err)
+					}
+					batch[i] = m
+				}
+				return nil
+			})
+		}
+		if err := eg.Wait(); err != nil {
+			return err
 		}
 		for _, m := range batch {
 			if err := ctx.Err(); err != nil {
@@ -682,7 +704,8 @@ func walk[T proto.Message](ctx context.Context, s *Store, table string, newT fun
 				return err
 			}
 		}
-		if len(batch) < walkBatch {
+		clear(batch)
+		if len(rs) < walkBatch {
 			return nil
 		}
 	}
