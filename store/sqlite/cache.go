@@ -65,6 +65,10 @@ func newEventCache(ctx context.Context, db *sql.DB, max int) (*eventCache, error
 
 func (c *eventCache) close() error {
 	c.wmu.Lock()
+	if c.closed {
+		c.wmu.Unlock()
+		return nil
+	}
 	c.closed = true
 	c.wmu.Unlock()
 	close(c.wake)
@@ -91,11 +95,11 @@ func (c *eventCache) dataVersion(ctx context.Context) (int64, error) {
 		return 0, errCacheClosed
 	}
 	c.waiting = append(c.waiting, ch)
-	c.wmu.Unlock()
 	select {
 	case c.wake <- struct{}{}:
 	default: // a wake-up is pending already
 	}
+	c.wmu.Unlock()
 	select {
 	case r := <-ch:
 		return r.v, r.err
