@@ -357,7 +357,9 @@ func (s *Store) bulkPut(ctx context.Context, bl *bulkLoad, b *store.Batch) ([]st
 			return nil, writeErr("sqlite: put: write state", err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	s.writes.Add(1)
+	if err != nil {
 		return nil, writeErr("sqlite: put: commit", err)
 	}
 	committed = true

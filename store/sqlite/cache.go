@@ -5,31 +5,42 @@ import (
 	"database/sql"
 	"errors"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // eventCacheBytes bounds the stored encodings of events kept in memory.
 const eventCacheBytes = 16 << 20
 
+// otherWritesWithin bounds how stale a cached event may be after another
+// process (annals ingest beside annals serve) commits a change to it: the
+// cache asks the database whether anything was committed at most this long
+// before it answers from memory.
+const otherWritesWithin = 10 * time.Millisecond
+
 // eventCache keeps the stored encodings of the events read last by name,
 // so that GetEvent of a record read before costs no statement on the
-// database, only a check that nothing was committed since: SQLite's
-// PRAGMA data_version, on a connection of the cache's own, changes when
-// any other connection — this process's writer, or another process
-// (annals ingest beside annals serve) — commits. The cache is emptied when
-// it changes, so a hit answers exactly what reading the database would at
-// that moment: no answer is staler than without the cache.
+// database. It is emptied whenever the archive may have changed:
+//
+//   - at once, by this process's own writes (Store.writes counts their
+//     commits; a client that imports through the server and then reads
+//     gets what it wrote);
+//   - within otherWritesWithin, by another process's: SQLite's PRAGMA
+//     data_version, on a connection of the cache's own, changes when any
+//     other connection commits, and a hit is answered only when it was
+//     read at most otherWritesWithin ago, else after a new check.
 //
 // Entries are dropped oldest first past eventCacheBytes. A miss reads the
-// database as before and keeps what it read, marked with the version seen
+// database as before and keeps what it read, marked with the versions seen
 // before the read (a write between the two empties the cache at the next
 // check).
 //
-// The checks run in a goroutine of the cache's own (loop): a request waits
-// for the next check that starts after it asked, and one check answers
-// every request waiting for it. Calling into SQLite takes a deep stack,
-// which a request's goroutine would grow again after every garbage
-// collection shrank it (copying stacks was a fifth of GetEvent's CPU when
-// each request checked for itself).
+// The checks run in a goroutine of the cache's own (loop): a request that
+// needs one waits for the next check that starts after it asked, and one
+// check answers every request waiting for it. Calling into SQLite takes a
+// deep stack, which a request's goroutine would grow again after every
+// garbage collection shrank it (copying stacks was a fifth of GetEvent's
+// CPU when each request checked for itself).
 type eventCache struct {
 	db    *sql.DB   // one read-only connection of its own
 	check *sql.Stmt // PRAGMA data_version
@@ -39,13 +50,24 @@ type eventCache struct {
 	wmu     sync.Mutex
 	waiting []chan versionResult // requests for the next check
 	closed  bool
+	last    atomic.Pointer[checked] // the latest check
 
 	mu      sync.Mutex
-	version int64 // the data_version the entries were read at (or after)
+	version cacheVersion // what the entries were read at (or after)
 	entries map[string][]byte
 	order   []string // names in the order they were added, for eviction
 	bytes   int
 	max     int
+}
+
+// cacheVersion is what the cache's entries are valid for: the database's
+// data_version and this process's count of writes.
+type cacheVersion struct{ data, writes int64 }
+
+// checked is a check of data_version and when it started.
+type checked struct {
+	at time.Time
+	v  int64
 }
 
 func newEventCache(ctx context.Context, db *sql.DB, max int) (*eventCache, error) {
@@ -57,7 +79,7 @@ func newEventCache(ctx context.Context, db *sql.DB, max int) (*eventCache, error
 	if err != nil {
 		return nil, err
 	}
-	c := &eventCache{db: db, check: st, version: -1, entries: map[string][]byte{}, max: max,
+	c := &eventCache{db: db, check: st, version: cacheVersion{-1, -1}, entries: map[string][]byte{}, max: max,
 		wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go c.loop()
 	return c, nil
@@ -85,9 +107,12 @@ type versionResult struct {
 
 var errCacheClosed = errors.New("sqlite: closed")
 
-// dataVersion returns PRAGMA data_version as a check that started after
-// the call did reads it.
+// dataVersion returns PRAGMA data_version as a check no older than
+// otherWritesWithin read it: the latest, or the next one.
 func (c *eventCache) dataVersion(ctx context.Context) (int64, error) {
+	if l := c.last.Load(); l != nil && time.Since(l.at) <= otherWritesWithin {
+		return l.v, nil
+	}
 	ch := make(chan versionResult, 1)
 	c.wmu.Lock()
 	if c.closed {
@@ -121,7 +146,10 @@ func (c *eventCache) loop() {
 				break
 			}
 			var r versionResult
-			r.err = c.check.QueryRow().Scan(&r.v)
+			at := time.Now()
+			if r.err = c.check.QueryRow().Scan(&r.v); r.err == nil {
+				c.last.Store(&checked{at: at, v: r.v})
+			}
 			for i, ch := range batch {
 				ch <- r
 				batch[i] = nil
@@ -137,13 +165,15 @@ func (c *eventCache) loop() {
 }
 
 // get returns the encoding of the event called name: from memory if it is
-// there and nothing was committed since it was read, else from load. The
-// bytes are shared: callers must not change them.
-func (c *eventCache) get(ctx context.Context, name string, load func() ([]byte, error)) ([]byte, error) {
-	v, err := c.dataVersion(ctx)
+// there and still what the database holds (see eventCache), else from load.
+// writes is this process's count of writes before the call. The bytes are
+// shared: callers must not change them.
+func (c *eventCache) get(ctx context.Context, name string, writes int64, load func() ([]byte, error)) ([]byte, error) {
+	dv, err := c.dataVersion(ctx)
 	if err != nil {
 		return load() // the database answers as it would without the cache
 	}
+	v := cacheVersion{dv, writes}
 	c.mu.Lock()
 	if v != c.version {
 		c.version, c.entries, c.order, c.bytes = v, map[string][]byte{}, c.order[:0], 0

@@ -106,7 +106,9 @@ func (s *Store) update(ctx context.Context, fn store.UpdateFunc) ([]store.Change
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	s.writes.Add(1) // even a failed commit may have written
+	if err != nil {
 		return nil, writeErr("sqlite: put: commit", err)
 	}
 	committed = true

@@ -77,7 +77,7 @@ func (s *Store) GetEventEncoded(ctx context.Context, name string) ([]byte, error
 	if err := s.usable(); err != nil {
 		return nil, fmt.Errorf("sqlite: get %q: %w", name, err)
 	}
-	return s.events.get(ctx, name, func() ([]byte, error) { return s.getEncoded(ctx, "events", name) })
+	return s.events.get(ctx, name, s.writes.Load(), func() ([]byte, error) { return s.getEncoded(ctx, "events", name) })
 }
 
 // decode decodes a record's stored bytes into m.

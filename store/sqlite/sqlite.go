@@ -55,8 +55,10 @@ type Store struct {
 	// bulk is the bulk load in progress, if any (BeginBulk).
 	bulk atomic.Pointer[bulkLoad]
 	// events keeps the encodings of the events read last (cache.go); nil
-	// for ":memory:".
+	// for ":memory:". writes counts this store's committed writes, which
+	// empty it.
 	events *eventCache
+	writes atomic.Int64
 }
 
 var (
