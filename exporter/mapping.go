@@ -366,6 +366,9 @@ func decimal(v float64) rdf.Literal {
 
 func integer(v int64) rdf.Literal { return typedLit(strconv.FormatInt(v, 10), xsdInteger) }
 
+// zero is integer(0), made once.
+var zero = integer(0)
+
 func timestamp(ts *timestamppb.Timestamp) rdf.Literal {
 	return typedLit(ts.AsTime().UTC().Format(time.RFC3339Nano), xsdDateTime)
 }
@@ -391,7 +394,8 @@ func (b *builder) self(k resource.Kind, name string) (rdf.IRI, bool) {
 // mapped. The same actors and places are named by many records: their IRIs
 // are kept (up to refsKept of them) rather than checked and made again.
 func (b *builder) ref(from string, k resource.Kind, name string) (rdf.IRI, bool) {
-	if iri, ok := b.refs[name]; ok {
+	keep := k == resource.Actors || k == resource.Places // events are named by one or two others
+	if iri, ok := b.refs[name]; ok && keep {
 		return iri, true
 	}
 	if _, err := resource.ParseKind(name, k); err != nil {
@@ -399,10 +403,12 @@ func (b *builder) ref(from string, k resource.Kind, name string) (rdf.IRI, bool)
 		return rdf.IRI{}, false
 	}
 	iri := b.x.iri(name)
-	if len(b.refs) >= refsKept {
-		clear(b.refs)
+	if keep {
+		if len(b.refs) >= refsKept {
+			clear(b.refs)
+		}
+		b.refs[name] = iri
 	}
-	b.refs[name] = iri
 	return iri, true
 }
 
@@ -501,7 +507,7 @@ func (b *builder) date(s rdf.IRI, name, field string, d *annalsv1.HistoricalDate
 	b.add(v, rdfType, wikibaseTimeValue)
 	b.add(v, wikibaseTimeValueProp, dateTime)
 	b.add(v, wikibasePrecision, integer(int64(d.GetPrecision())))
-	b.add(v, wikibaseTimezone, integer(0))
+	b.add(v, wikibaseTimezone, zero)
 	cal := wdGregorian
 	if d.GetCalendar() == annalsv1.Calendar_CALENDAR_JULIAN {
 		cal = wdJulian
