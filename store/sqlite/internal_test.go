@@ -601,9 +601,9 @@ func TestBulk(t *testing.T) {
 	if _, err := ref.Put(ctx, storetest.Fixture()); err != nil {
 		t.Fatal(err)
 	}
-	g := synth.New(7, 900)
+	g := synth.New(7, 300)
 	g.Sources = true
-	err = g.Batches(250, func(b *store.Batch) error {
+	err = g.Batches(120, func(b *store.Batch) error {
 		c := cloneBatch(b)
 		if _, err := ref.Put(ctx, b); err != nil {
 			return err
@@ -711,7 +711,7 @@ func compareLists(t *testing.T, want, got *Store) {
 	}
 	n := 0
 	want.WalkEvents(ctx, func(e *annalsv1.Event) error {
-		if n++; n%97 != 0 {
+		if n++; n%41 != 0 {
 			return nil
 		}
 		lo, hi, _, _ := rec.EventColumns(e)
