@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-
-	"github.com/annals-project/annals/histdate"
 )
 
 // Every event has an order key (table event_order), the rowid of its
@@ -17,72 +15,23 @@ import (
 // the 50 earliest matches reads about 50 postings, not all of them
 // (BENCHMARKS.md, issue 13).
 //
-// A key is the start day of the event's span (dayNumber of date_lo) in its
-// high bits and a slot in the low slotBits: the events of one day are
-// ordered by name through their slots, which are allotted with gaps
-// between them. An event that comes between two whose slots are adjacent
-// renumbers a few of its neighbours of the same day (relabel): every
-// write keeps the keys in (date_lo, name) order.
+// Keys are allotted keyGap apart in that order (a bulk load and a
+// migration number every event so), and a new event takes a key between
+// its neighbours'. When they leave no room, a few of the neighbours are
+// renumbered (allot): every write keeps the keys in (date_lo, name) order.
+// FTS5 stores each posting's rowid as the difference from the one before
+// it, a varint: keys close together keep the full-text index as small as
+// rowids numbered one by one would (keys a day apart in their high bits
+// made it 60 % larger).
 const (
-	slotBits = 32
-	// slotStep is the gap left after the last event of a day (and before
-	// the first), so that events added at the ends of a day in name order
-	// find a free slot thousands of times before renumbering.
-	slotStep = 1 << 20
-	// minSlotGap is the least gap a renumbering leaves between neighbours.
-	minSlotGap = 8
+	keyGap = 1 << 8
+	// minKeyGap is the least gap a renumbering leaves between neighbours.
+	minKeyGap = 4
+	// lowestKey and highestKey bound the keys, far from overflowing when
+	// subtracted.
+	lowestKey  = -1 << 61
+	highestKey = 1 << 61
 )
-
-// dayNumber numbers the days of the proleptic Gregorian calendar in order,
-// from a histdate.Key of a real day: 372 a year (12 months of 31 days), so
-// that a key fits in 30 bits for every year histdate accepts.
-func dayNumber(k int64) int64 {
-	astro := floorDiv(k, 10000)
-	rem := k - astro*10000
-	return astro*372 + (rem/100-1)*31 + (rem%100 - 1)
-}
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if (a%b != 0) && ((a < 0) != (b < 0)) {
-		q--
-	}
-	return q
-}
-
-// Bounds of the day keys keyFloor accepts: a year beyond histdate's range on
-// either side.
-var (
-	minDayKey = int64(histdate.MakeKey(-histdate.MaxAbsYear-1, 1, 1))
-	maxDayKey = int64(histdate.MakeKey(histdate.MaxAbsYear+1, 12, 31))
-)
-
-// keyFloor is the least order key of an event whose date_lo is k or later,
-// for any integer k (a filter's bound need not be a real day): the first
-// slot of the first real day on or after k.
-func keyFloor(k int64) int64 {
-	k = min(max(k, minDayKey), maxDayKey)
-	astro := floorDiv(k, 10000)
-	rem := k - astro*10000
-	m, d := rem/100, rem%100
-	switch {
-	case m < 1:
-		m, d = 1, 1
-	case m > 12:
-		astro, m, d = astro+1, 1, 1
-	case d < 1:
-		d = 1
-	case d > 31:
-		m, d = m+1, 1
-		if m > 12 {
-			astro, m = astro+1, 1
-		}
-	}
-	return dayNumber(astro*10000+m*100+d) << slotBits
-}
-
-// dayOf is the first key of the day of date_lo k (a real day).
-func dayOf(k int64) int64 { return dayNumber(k) << slotBits }
 
 // orderedEvent is an event in order: its row id, its name and its key.
 type orderedEvent struct {
@@ -99,14 +48,14 @@ type orderer struct {
 	renumbered []orderedEvent
 }
 
-// neighbours returns up to n events of the day of date_lo lo whose names
-// come before name (nearest first, when before) or after it, with their keys.
+// neighbours returns up to n events that come before (date_lo, name) in
+// list order (nearest first, when before) or after it, with their keys.
 func (o *orderer) neighbours(ctx context.Context, lo int64, name string, before bool, n int) ([]orderedEvent, error) {
 	q := `SELECT e.id, e.name, o.key FROM events e JOIN event_order o ON o.id = e.id
-		WHERE e.date_lo = ? AND e.name > ? ORDER BY e.name LIMIT ?`
+		WHERE (e.date_lo, e.name) > (?, ?) ORDER BY e.date_lo, e.name LIMIT ?`
 	if before {
 		q = `SELECT e.id, e.name, o.key FROM events e JOIN event_order o ON o.id = e.id
-		WHERE e.date_lo = ? AND e.name < ? ORDER BY e.name DESC LIMIT ?`
+		WHERE (e.date_lo, e.name) < (?, ?) ORDER BY e.date_lo DESC, e.name DESC LIMIT ?`
 	}
 	rows, err := o.p.query(ctx, q, lo, name, n)
 	if err != nil {
@@ -125,11 +74,10 @@ func (o *orderer) neighbours(ctx context.Context, lo int64, name string, before 
 }
 
 // allot gives the event stored as row id, of date_lo lo and called name, a
-// key between its neighbours of the same day, and writes it to
-// event_order. When they leave no room, it renumbers the nearest of them
-// (o.renumbered).
+// key between its neighbours', and writes it to event_order. When they
+// leave no room, it renumbers the nearest of them (o.renumbered), as many
+// as it takes to leave minKeyGap between any two.
 func (o *orderer) allot(ctx context.Context, id, lo int64, name string) (int64, error) {
-	day := dayOf(lo)
 	for w := 8; ; w *= 4 {
 		before, err := o.neighbours(ctx, lo, name, true, w+1)
 		if err != nil {
@@ -140,8 +88,8 @@ func (o *orderer) allot(ctx context.Context, id, lo int64, name string) (int64, 
 			return 0, err
 		}
 		// The window is the w nearest on each side; the next one out on
-		// each side, or the day's bound, stays where it is.
-		low, high := day-1, day+1<<slotBits
+		// each side, or the end of the keys, stays where it is.
+		low, high := int64(lowestKey), int64(highestKey)
 		if len(before) == w+1 {
 			low = before[w].key
 			before = before[:w]
@@ -165,14 +113,14 @@ func (o *orderer) allot(ctx context.Context, id, lo int64, name string) (int64, 
 		}
 		n := int64(len(before) + 1 + len(after))
 		gap := (high - low) / (n + 1)
-		if gap < minSlotGap && (len(before) == w || len(after) == w) {
+		if gap < minKeyGap && (len(before) == w || len(after) == w) {
 			continue // too crowded: widen the window
 		}
-		if gap < minSlotGap {
-			return 0, fmt.Errorf("sqlite: no order key left for %s: %d events on one day", name, n)
+		if gap < minKeyGap {
+			return 0, fmt.Errorf("sqlite: no order key left for %s", name)
 		}
-		gap = min(gap, slotStep)
-		// Renumber the window evenly, the new event in its place by name.
+		gap = min(gap, keyGap)
+		// Renumber the window evenly, the new event in its place.
 		window := make([]orderedEvent, 0, n)
 		for i := len(before) - 1; i >= 0; i-- {
 			window = append(window, before[i])
@@ -180,7 +128,6 @@ func (o *orderer) allot(ctx context.Context, id, lo int64, name string) (int64, 
 		window = append(window, orderedEvent{id: id, name: name})
 		window = append(window, after...)
 		start := low + ((high-low)-gap*(n-1))/2
-		var key int64
 		for i := range window {
 			window[i].key = start + gap*int64(i)
 		}
@@ -200,6 +147,7 @@ func (o *orderer) allot(ctx context.Context, id, lo int64, name string) (int64, 
 				return 0, err
 			}
 		}
+		var key int64
 		for _, e := range window {
 			if e.id == id {
 				key = e.key
@@ -215,8 +163,8 @@ func (o *orderer) allot(ctx context.Context, id, lo int64, name string) (int64, 
 }
 
 // between picks a key strictly between low and high (exclusive), if there
-// is one: the middle, or slotStep from the neighbour when there is one on
-// one side only (events added in name order then find room for long).
+// is one: the middle, or keyGap from the neighbour when there is one on one
+// side only (events added in order then find room for long).
 func between(low, high int64, hasLow, hasHigh bool) (int64, bool) {
 	if high-low < 2 {
 		return 0, false
@@ -224,9 +172,11 @@ func between(low, high int64, hasLow, hasHigh bool) (int64, bool) {
 	half := (high - low) / 2
 	switch {
 	case hasLow && !hasHigh:
-		return low + min(slotStep, half), true
+		return low + min(keyGap, half), true
 	case hasHigh && !hasLow:
-		return high - min(slotStep, half), true
+		return high - min(keyGap, half), true
+	case !hasLow && !hasHigh:
+		return keyGap, true
 	}
 	return low + half, true
 }
@@ -248,77 +198,45 @@ func (p *putter) keyOf(ctx context.Context, id int64) (int64, bool, error) {
 	return k, true, nil
 }
 
-// dayKeys allots the keys of one day's events, given in name order, evenly:
-// as a bulk load or a migration numbers every event.
-func dayKeys(day int64, n int) func(i int) int64 {
-	gap := min(int64(1)<<slotBits/int64(n+1), slotStep)
-	start := day + (int64(1)<<slotBits-gap*int64(n-1))/2
-	return func(i int) int64 { return start + gap*int64(i) }
-}
-
 // numberEvents fills event_order for every event, from the date index
-// (events_by_start, which must exist): each day's events spread evenly
-// over its slots in name order. event_order must be empty. Keys are
-// written in increasing order; memory holds one batch of the index and
-// the day being numbered.
+// (events_by_start, which must exist): keyGap apart in list order.
+// event_order must be empty. Keys are written in increasing order; memory
+// holds one batch of the index.
 func numberEvents(ctx context.Context, q execQuerier) (int, error) {
 	ins := newRowWriter(q, "event_order", "key, id", 2)
-	type ev struct{ id, lo int64 }
 	var (
-		day     []ev // the day being read, in name order
 		n       int
 		afterLo int64 = math.MinInt64
 		after   string
+		ids     []int64
 	)
-	number := func(day []ev) error {
-		key := dayKeys(dayOf(day[0].lo), len(day))
-		for i, e := range day {
-			if err := ins.add(ctx, key(i), e.id); err != nil {
-				return err
-			}
-		}
-		n += len(day)
-		return nil
-	}
 	const batch = 1 << 16
 	for {
+		ids = ids[:0]
 		rows, err := q.QueryContext(ctx, "SELECT id, date_lo, name FROM events WHERE (date_lo, name) > (?, ?) ORDER BY date_lo, name LIMIT ?",
 			afterLo, after, batch)
 		if err != nil {
 			return 0, err
 		}
-		read := 0
 		for rows.Next() {
-			var e ev
-			if err := rows.Scan(&e.id, &e.lo, &after); err != nil {
+			var id int64
+			if err := rows.Scan(&id, &afterLo, &after); err != nil {
 				rows.Close()
 				return 0, err
 			}
-			afterLo = e.lo
-			day = append(day, e)
-			read++
+			ids = append(ids, id)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return 0, err
 		}
-		// Number every day the batch completed: all but the last, unless
-		// the index is done.
-		start := 0
-		for i := 1; i <= len(day); i++ {
-			if i < len(day) && day[i].lo == day[start].lo {
-				continue
-			}
-			if i == len(day) && read == batch {
-				break // the last day may go on in the next batch
-			}
-			if err := number(day[start:i]); err != nil {
+		for _, id := range ids {
+			n++
+			if err := ins.add(ctx, int64(n)*keyGap, id); err != nil {
 				return 0, err
 			}
-			start = i
 		}
-		day = append(day[:0], day[start:]...)
-		if read < batch {
+		if len(ids) < batch {
 			break
 		}
 	}

@@ -337,9 +337,14 @@ func (p *putter) putSource(ctx context.Context, r *annalsv1.Source) (store.Chang
 }
 
 func (p *putter) putEvent(ctx context.Context, e *annalsv1.Event) (store.ChangeKind, error) {
-	pr, err := p.prepare(ctx, "events", e, &annalsv1.Event{})
+	stored := &annalsv1.Event{}
+	pr, err := p.prepare(ctx, "events", e, stored)
 	if err != nil {
 		return pr.kind, err
+	}
+	oldLo := int64(0)
+	if pr.id != 0 {
+		oldLo, _, _, _ = rec.EventColumns(stored)
 	}
 	lo, hi, month, day := rec.EventColumns(e)
 	p.span = max(p.span, hi-lo)
@@ -352,15 +357,16 @@ func (p *putter) putEvent(ctx context.Context, e *annalsv1.Event) (store.ChangeK
 	if err != nil {
 		return pr.kind, err
 	}
-	return pr.kind, p.indexEvent(ctx, id, pr.id != 0, e, lo)
+	return pr.kind, p.indexEvent(ctx, id, pr.id != 0, e, lo, oldLo)
 }
 
 // indexEvent (re)writes the rows that index the event stored as row id:
 // its actors, its places, its order key and its full-text row. An event
-// that keeps its start day keeps its key; one new or moved to another day
-// gets a key among that day's events (orderer.allot), which may renumber
-// some of them.
-func (p *putter) indexEvent(ctx context.Context, id int64, existed bool, e *annalsv1.Event, lo int64) error {
+// that keeps its start (date_lo lo; oldLo before, when it existed) keeps
+// its key, its place in the list being the same; a new one, or one whose
+// start moved, gets a key between its new neighbours' (orderer.allot),
+// which may renumber some of them.
+func (p *putter) indexEvent(ctx context.Context, id int64, existed bool, e *annalsv1.Event, lo, oldLo int64) error {
 	key, keep := int64(0), false
 	if existed {
 		for _, q := range []string{
@@ -379,7 +385,7 @@ func (p *putter) indexEvent(ctx context.Context, id int64, existed bool, e *anna
 			if _, err := p.exec(ctx, "DELETE FROM events_fts WHERE rowid = ?", old); err != nil {
 				return err
 			}
-			if old>>slotBits == dayOf(lo)>>slotBits {
+			if oldLo == lo {
 				key, keep = old, true
 			} else if _, err := p.exec(ctx, "DELETE FROM event_order WHERE id = ?", id); err != nil {
 				return err

@@ -335,7 +335,10 @@ func eventQuery(f store.EventFilter, dense, hasAfter bool, afterKey int64, after
 			where, args = append(where, "events_fts.rowid >= max("+lower[0]+", "+lower[1]+")"), append(args, lowerArgs...)
 		}
 		if f.HasTo {
-			where, args = append(where, "events_fts.rowid < ?"), append(args, keyFloor(min(max(f.To, -keyBound), keyBound)+1))
+			// The walk stops at the first event that starts after To.
+			where = append(where, `events_fts.rowid < coalesce((SELECT o.key FROM events e CROSS JOIN event_order o ON o.id = e.id
+				WHERE e.date_lo > ? ORDER BY e.date_lo, e.name LIMIT 1), ?)`)
+			args = append(args, min(max(f.To, -keyBound), keyBound), int64(math.MaxInt64))
 		}
 		q = sel(where) + " ORDER BY events_fts.rowid LIMIT ?"
 
