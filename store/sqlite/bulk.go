@@ -467,7 +467,13 @@ func (s *Store) endBulk(ctx context.Context, bl *bulkLoad) error {
 	}
 
 	// The join tables, the match keys and the indexes, from sorted input;
-	// then every event numbered in date order.
+	// then every event numbered in date order. The join rows name the
+	// events they were written with: checking each one's foreign key would
+	// read every event's row again, at random.
+	if _, err := s.w.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+		return writeErr("sqlite: end bulk load", err)
+	}
+	defer s.w.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON")
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return writeErr("sqlite: end bulk load", err)

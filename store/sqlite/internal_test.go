@@ -630,6 +630,9 @@ func TestBulk(t *testing.T) {
 	if got := pragma("PRAGMA synchronous"); got != 2 {
 		t.Errorf("synchronous after a bulk load = %d, want 2 (FULL)", got)
 	}
+	if got := pragma("PRAGMA foreign_keys"); got != 1 {
+		t.Errorf("foreign_keys after a bulk load = %d, want 1", got)
+	}
 	if after := schema(); after != before {
 		t.Errorf("schema after the bulk load:\n%s\nwant the schema before it:\n%s", after, before)
 	}
