@@ -149,12 +149,31 @@ func reorder(ctx context.Context, tx *sql.Tx, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("number events: %w", err)
 	}
+	// As a bulk load fills them: postings held in memory longer, merged
+	// once at the end.
+	for _, t := range ftsTables {
+		for _, q := range []string{"INSERT INTO " + t + "(" + t + ", rank) VALUES ('automerge', 0)",
+			fmt.Sprintf("INSERT INTO "+t+"("+t+", rank) VALUES ('hashsize', %d)", bulkHashBytes)} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+	}
 	if err := fillEventText(ctx, tx, tx, nil); err != nil {
 		return err
 	}
 	for _, k := range []resource.Kind{resource.Actors, resource.Places} {
 		if err := fillNamedText(ctx, tx, k); err != nil {
 			return err
+		}
+	}
+	for _, t := range ftsTables {
+		for _, q := range []string{"INSERT INTO " + t + "(" + t + ") VALUES ('optimize')",
+			"INSERT INTO " + t + "(" + t + ", rank) VALUES ('automerge', 4)",
+			fmt.Sprintf("INSERT INTO "+t+"("+t+", rank) VALUES ('hashsize', %d)", defaultHashBytes)} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
 		}
 	}
 	log.Debug("sqlite: numbered events in date order", "events", n, "took", time.Since(start).Round(time.Millisecond))
