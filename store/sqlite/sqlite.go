@@ -59,6 +59,8 @@ type Store struct {
 	// empty it.
 	events *eventCache
 	writes atomic.Int64
+	// lists holds ListEvents' statements, prepared once per text.
+	lists stmtCache
 }
 
 var (
@@ -230,6 +232,7 @@ func (s *Store) Close() error {
 	if s.events != nil {
 		errs = append(errs, s.events.close())
 	}
+	s.lists.close()
 	if s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}
