@@ -79,6 +79,7 @@ type Exporter struct {
 	// By rank (see rank): each predicate's IRI and its vocabulary's index
 	// in namespaces (-1: none); the ranks tally.count treats apart.
 	rankIRI                              []string
+	rankPred                             []rdf.Predicate
 	rankVocab                            []int
 	rankType, rankSameAs, rankCloseMatch int
 	dataset                              rdf.IRI
@@ -158,8 +159,10 @@ func New(base string, opts ...Option) (*Exporter, error) {
 		}
 	}
 	x.rankIRI, x.rankVocab = make([]string, len(predicateOrder)), make([]int, len(predicateOrder))
+	x.rankPred = make([]rdf.Predicate, len(predicateOrder))
 	for i, p := range predicateOrder {
 		x.rankIRI[i] = x.vocab(p).String()
+		x.rankPred[i] = x.vocab(p)
 		x.rankVocab[i] = -1
 		if v, ok := x.vocabIdx[x.rankIRI[i]]; ok {
 			x.rankVocab[i] = v

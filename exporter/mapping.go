@@ -38,6 +38,7 @@ type builder struct {
 	bySub      []int32      // indexes into subjs, sorted
 	spare      []rdf.Triple // the other triple buffer: done fills it and swaps it with ts
 	spareRanks []int32      // the ranks appendDone drops
+	tsRank     []int32      // tsRank[i]: the rank of ts[i]'s predicate, while add keeps it in step
 }
 
 // tripleKey is what done sorts b.ts[i] by: the rank of its subject (the
@@ -59,7 +60,7 @@ func (x *Exporter) newBuilder() *builder {
 
 func (b *builder) reset() {
 	clear(b.ts)
-	b.ts = b.ts[:0]
+	b.ts, b.tsRank = b.ts[:0], b.tsRank[:0]
 	b.err = nil
 }
 
@@ -80,7 +81,19 @@ func (b *builder) add(s rdf.IRI, p rdf.IRI, o rdf.Object) {
 	if b.subjBoxed == nil || s != b.subj {
 		b.subj, b.subjBoxed = s, s
 	}
-	b.ts = append(b.ts, rdf.Triple{Subj: b.subjBoxed, Pred: p, Obj: o})
+	// A predicate with a rank is boxed once for all (Exporter.rankPred);
+	// its rank is kept for appendDone, which sorts by it.
+	var pred rdf.Predicate
+	rank, ok := b.x.rank[p.String()]
+	if ok {
+		pred = b.x.rankPred[rank]
+	} else {
+		pred, rank = p, len(predicateOrder)
+	}
+	if len(b.tsRank) == len(b.ts) {
+		b.tsRank = append(b.tsRank, int32(rank))
+	}
+	b.ts = append(b.ts, rdf.Triple{Subj: b.subjBoxed, Pred: pred, Obj: o})
 }
 
 // done returns the triples collected, grouped and in a canonical order that
@@ -96,7 +109,7 @@ func (b *builder) done() ([]rdf.Triple, error) {
 		return nil, err
 	}
 	clear(b.ts)
-	b.spare, b.ts = b.ts[:0], out
+	b.spare, b.ts, b.tsRank = b.ts[:0], out, b.tsRank[:0]
 	return out, nil
 }
 
@@ -131,8 +144,12 @@ func (b *builder) appendDoneRanks(dst []rdf.Triple, ranks []int32) ([]rdf.Triple
 				b.subjs = append(b.subjs, sub)
 			}
 		}
-		rank, ok := b.x.rank[t.Pred.String()]
-		if !ok {
+		var rank int
+		if len(b.tsRank) == len(ts) {
+			rank = int(b.tsRank[i])
+		} else if r, ok := b.x.rank[t.Pred.String()]; ok {
+			rank = r
+		} else {
 			rank = len(predicateOrder)
 		}
 		b.keys = append(b.keys, tripleKey(last)<<48|tripleKey(rank)<<32|tripleKey(i))
