@@ -8,6 +8,7 @@ import (
 	"fmt"
 	gohash "hash"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -69,7 +70,10 @@ func NewGzipWriter(w io.Writer) *gzip.Writer { return gzip.NewWriter(w) }
 type tally struct {
 	x                  *Exporter
 	triples, records   int64
-	byPred, byClass    map[string]int64
+	byPred, byClass    map[string]int64 // byPred: predicates without a rank (count)
+	byRank             []int64          // by the rank of the predicate (Exporter.rank)
+	lastDatatype       string           // the last literal's datatype, and its vocabulary (-1: none)
+	lastDatatypeVocab  int
 	used               []bool // used[i]: x.namespaces[i] holds a term the records use
 	sameAs, closeMatch int64
 	first, last        time.Time // of the sources' import times
@@ -82,23 +86,94 @@ func (x *Exporter) newTally() *tally {
 	return &tally{x: x, byPred: map[string]int64{}, byClass: map[string]int64{}, used: make([]bool, len(x.namespaces))}
 }
 
+// newTallies returns a tally for each mapper goroutine to count in.
+func (x *Exporter) newTallies() []*tally {
+	ts := make([]*tally, mappers)
+	for i := range ts {
+		ts[i] = x.newTally()
+	}
+	return ts
+}
+
 // add counts one record and its triples.
 func (t *tally) add(m proto.Message, ts []rdf.Triple) {
-	t.records++
+	t.count(1, ts, nil)
+	t.note(m)
+}
+
+// count counts records records and their triples ts. ranks, when not
+// nil, holds the rank of each triple's predicate (chunk.ranks), which
+// spares looking the predicate up. Counts add up in any order: mappers
+// count their chunks, and merge adds their tallies.
+func (t *tally) count(records int, ts []rdf.Triple, ranks []int32) {
+	x := t.x
+	if t.byRank == nil {
+		t.byRank = make([]int64, len(predicateOrder))
+	}
+	t.records += int64(records)
 	t.triples += int64(len(ts))
-	for _, tr := range ts {
-		p := tr.Pred.(rdf.IRI)
-		t.byPred[p.String()]++
-		switch p {
-		case rdfType:
+	for i, tr := range ts {
+		r := len(predicateOrder)
+		if ranks != nil {
+			r = int(ranks[i])
+		} else if k, ok := x.rank[tr.Pred.String()]; ok {
+			r = k
+		}
+		if r < len(predicateOrder) {
+			t.byRank[r]++
+			if v := x.rankVocab[r]; v >= 0 {
+				t.used[v] = true
+			}
+		} else {
+			p := tr.Pred.String()
+			t.byPred[p]++
+			if v, ok := x.vocabIdx[p]; ok {
+				t.used[v] = true
+			}
+		}
+		switch r {
+		case x.rankType:
 			t.byClass[tr.Obj.String()]++
-		case owlSameAs:
+		case x.rankSameAs:
 			t.sameAs++
-		case skosCloseMatch:
+		case x.rankCloseMatch:
 			t.closeMatch++
 		}
-		t.x.noteVocab(t.used, tr)
+		switch o := tr.Obj.(type) {
+		case rdf.IRI:
+			if v, ok := x.vocabIdx[o.String()]; ok {
+				t.used[v] = true
+			}
+		case rdf.Literal:
+			// Literals of a record share a few datatypes: look the
+			// last one up once.
+			if dt := o.DataType.String(); dt != t.lastDatatype {
+				t.lastDatatype, t.lastDatatypeVocab = dt, -1
+				if v, ok := x.vocabIdx[dt]; ok {
+					t.lastDatatypeVocab = v
+				}
+			}
+			if t.lastDatatypeVocab >= 0 {
+				t.used[t.lastDatatypeVocab] = true
+			}
+		}
 	}
+}
+
+// predCounts returns the triples counted of each predicate, by its IRI.
+func (t *tally) predCounts() map[string]int64 {
+	m := maps.Clone(t.byPred)
+	for r, n := range t.byRank {
+		if n > 0 {
+			m[t.x.rankIRI[r]] += n
+		}
+	}
+	return m
+}
+
+// note notes what the description takes from a record itself, in the
+// order of the dump: the first of each collection, the sources' import times.
+func (t *tally) note(m proto.Message) {
 	name := m.(interface{ GetName() string }).GetName()
 	if kind, _, _ := strings.Cut(name, "/"); kind != t.lastKind {
 		t.lastKind = kind
@@ -113,6 +188,29 @@ func (t *tally) add(m proto.Message, ts []rdf.Triple) {
 			t.last = at
 		}
 		t.dated = true
+	}
+}
+
+// merge adds the counts of o (see count) to t.
+func (t *tally) merge(o *tally) {
+	t.records += o.records
+	t.triples += o.triples
+	for k, v := range o.byPred {
+		t.byPred[k] += v
+	}
+	if t.byRank == nil {
+		t.byRank = make([]int64, len(predicateOrder))
+	}
+	for r, n := range o.byRank {
+		t.byRank[r] += n
+	}
+	for k, v := range o.byClass {
+		t.byClass[k] += v
+	}
+	t.sameAs += o.sameAs
+	t.closeMatch += o.closeMatch
+	for i, u := range o.used {
+		t.used[i] = t.used[i] || u
 	}
 }
 
@@ -131,7 +229,8 @@ type partitionCounts struct {
 // on what it uses itself, so its shape is found first, then its numbers,
 // which do not change its shape.
 func (x *Exporter) describe(t *tally) ([]rdf.Triple, error) {
-	preds, classes := keys(t.byPred), keys(t.byClass)
+	byPred := t.predCounts()
+	preds, classes := keys(byPred), keys(t.byClass)
 	used := slices.Clone(t.used)
 	var ts []rdf.Triple
 	for round := 0; ; round++ {
@@ -156,7 +255,7 @@ func (x *Exporter) describe(t *tally) ([]rdf.Triple, error) {
 		preds, classes, used = np, nc, nu
 	}
 	c := &partitionCounts{total: t.triples + int64(len(ts)), byPred: map[string]int64{}, byClass: map[string]int64{}}
-	for k, v := range t.byPred {
+	for k, v := range byPred {
 		c.byPred[k] = v
 	}
 	for k, v := range t.byClass {

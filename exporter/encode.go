@@ -124,7 +124,6 @@ type encoder struct {
 	w      tripleWriter
 	prefix map[string]string // namespace -> Turtle prefix
 	n      int64
-	used   []bool // used[i]: x.namespaces[i] occurs in what was written
 }
 
 // newEncoder returns an encoder for a document that may use any namespace:
@@ -138,7 +137,7 @@ func (x *Exporter) newEncoder(w io.Writer, f Format) (*encoder, error) {
 // uses, all of them when ts is nil. Declarations are @prefix lines, never
 // triples.
 func (x *Exporter) newDocEncoder(w io.Writer, f Format, ts []rdf.Triple) (*encoder, error) {
-	e := &encoder{x: x, f: f, used: make([]bool, len(x.namespaces))}
+	e := &encoder{x: x, f: f}
 	switch f {
 	case Turtle:
 		e.prefix = x.prefixes
@@ -197,7 +196,6 @@ type tripleWriter interface {
 // group), so that Turtle output groups each subject once.
 func (e *encoder) encode(ts []rdf.Triple) error {
 	for _, t := range ts {
-		e.note(t)
 		if err := e.w.write(t); err != nil {
 			return fmt.Errorf("exporter: writing: %w", err)
 		}
@@ -206,10 +204,18 @@ func (e *encoder) encode(ts []rdf.Triple) error {
 	return nil
 }
 
-// note records which vocabularies t uses: its predicate, any term of a
-// vocabulary as object, and its literal's datatype.
-func (e *encoder) note(t rdf.Triple) {
-	e.x.noteVocab(e.used, t)
+// raw writes n triples already written as N-Triples (appendNTriple), for
+// an N-Triples encoder.
+func (e *encoder) raw(b []byte, n int) error {
+	w, ok := e.w.(*writer)
+	if !ok || w.turtle {
+		return fmt.Errorf("exporter: writing: raw N-Triples to a %v encoder", e.f)
+	}
+	if err := w.writeRaw(b); err != nil {
+		return fmt.Errorf("exporter: writing: %w", err)
+	}
+	e.n += int64(n)
+	return nil
 }
 
 func (e *encoder) close() error {

@@ -76,8 +76,14 @@ type Exporter struct {
 	annals     map[string]rdf.IRI
 	vocabIdx   map[string]int // term IRI -> index in namespaces of its vocabulary
 	rank       map[string]int // predicate IRI -> place in predicateOrder
-	dataset    rdf.IRI
-	sparql     string // the SPARQL endpoint, "" if none
+	// By rank (see rank): each predicate's IRI and its vocabulary's index
+	// in namespaces (-1: none); the ranks tally.count treats apart.
+	rankIRI                              []string
+	rankPred                             []rdf.Predicate
+	rankVocab                            []int
+	rankType, rankSameAs, rankCloseMatch int
+	dataset                              rdf.IRI
+	sparql                               string // the SPARQL endpoint, "" if none
 }
 
 // Option configures an Exporter.
@@ -152,6 +158,17 @@ func New(base string, opts ...Option) (*Exporter, error) {
 			x.rank[k] = i
 		}
 	}
+	x.rankIRI, x.rankVocab = make([]string, len(predicateOrder)), make([]int, len(predicateOrder))
+	x.rankPred = make([]rdf.Predicate, len(predicateOrder))
+	for i, p := range predicateOrder {
+		x.rankIRI[i] = x.vocab(p).String()
+		x.rankPred[i] = x.vocab(p)
+		x.rankVocab[i] = -1
+		if v, ok := x.vocabIdx[x.rankIRI[i]]; ok {
+			x.rankVocab[i] = v
+		}
+	}
+	x.rankType, x.rankSameAs, x.rankCloseMatch = x.rank[rdfType.String()], x.rank[owlSameAs.String()], x.rank[skosCloseMatch.String()]
 	for _, v := range x.namespaces {
 		if _, taken := x.prefixes[v.ns]; taken {
 			return nil, fmt.Errorf("%w %q: its vocabulary would share a namespace with another", ErrBadBase, base)
@@ -352,23 +369,47 @@ func (x *Exporter) Dataset(ctx context.Context, r store.Reader, w io.Writer, f F
 	return x.writeDataset(ctx, r, enc, progress)
 }
 
-// writeDataset is Dataset through enc.
+// writeDataset is Dataset through enc. The mappers count their chunks'
+// triples for the description and, for N-Triples, write them out as text
+// too, so that the calling goroutine only passes bytes on in order.
 func (x *Exporter) writeDataset(ctx context.Context, r store.Reader, enc *encoder, progress func(triples int64)) (int64, error) {
 	t := x.newTally()
+	parts := x.newTallies()
+	_, ours := enc.w.(*writer) // not knakk/rdf's encoder, which tests compare with
+	nt := enc.f == NTriples && ours
 	var reported int64
-	err := x.records(ctx, r, func(m proto.Message, ts []rdf.Triple) error {
-		t.add(m, ts)
-		if err := enc.encode(ts); err != nil {
+	err := x.chunks(ctx, r, func(worker int, c *chunk) {
+		parts[worker].count(len(c.ends), c.ts, c.ranks)
+		if nt {
+			c.nt = c.nt[:0]
+			for _, tr := range c.ts {
+				c.nt = appendNTriple(c.nt, tr)
+			}
+		}
+	}, func(c *chunk) error {
+		for _, m := range c.recs[:len(c.ends)] {
+			t.note(m)
+		}
+		var err error
+		if nt {
+			err = enc.raw(c.nt, len(c.ts))
+		} else {
+			err = enc.encode(c.ts)
+		}
+		if err != nil {
 			return err
 		}
 		if progress != nil && enc.n-reported >= progressEvery {
 			reported = enc.n
 			progress(enc.n)
 		}
-		return nil
+		return c.err
 	})
 	if err != nil {
 		return enc.n, err
+	}
+	for _, p := range parts {
+		t.merge(p)
 	}
 	desc, err := x.describe(t)
 	if err != nil {
@@ -394,11 +435,19 @@ func (x *Exporter) writeDataset(ctx context.Context, r store.Reader, enc *encode
 // writing. It returns the number of triples written.
 func (x *Exporter) DatasetTriples(ctx context.Context, r store.Reader, w io.Writer) (int64, error) {
 	t := x.newTally()
-	if err := x.records(ctx, r, func(m proto.Message, ts []rdf.Triple) error {
-		t.add(m, ts)
-		return nil
+	parts := x.newTallies()
+	if err := x.chunks(ctx, r, func(worker int, c *chunk) {
+		parts[worker].count(len(c.ends), c.ts, c.ranks)
+	}, func(c *chunk) error {
+		for _, m := range c.recs[:len(c.ends)] {
+			t.note(m)
+		}
+		return c.err
 	}); err != nil {
 		return 0, err
+	}
+	for _, p := range parts {
+		t.merge(p)
 	}
 	desc, err := x.describe(t)
 	if err != nil {
@@ -425,11 +474,13 @@ const (
 
 // chunk is a run of consecutive records: walked, then mapped, then written.
 type chunk struct {
-	seq  int
-	recs []proto.Message
-	ts   []rdf.Triple // the triples of the records, one after the other
-	ends []int        // ends[i]: the end in ts of the triples of recs[i]
-	err  error        // the mapping error of record len(ends), if any
+	seq   int
+	recs  []proto.Message
+	ts    []rdf.Triple // the triples of the records, one after the other
+	ranks []int32      // ranks[i]: the rank of the predicate of ts[i] (Exporter.rank)
+	ends  []int        // ends[i]: the end in ts of the triples of recs[i]
+	err   error        // the mapping error of record len(ends), if any
+	nt    []byte       // what a hook wrote of ts (writeDataset: N-Triples)
 }
 
 // records maps every event, actor, place and source, each collection in
@@ -439,6 +490,27 @@ type chunk struct {
 // goroutine, as if they ran one after the other. ts is reused after fn
 // returns.
 func (x *Exporter) records(ctx context.Context, r store.Reader, fn func(m proto.Message, ts []rdf.Triple) error) error {
+	return x.chunks(ctx, r, nil, func(c *chunk) error {
+		start := 0
+		for i, end := range c.ends {
+			if err := fn(c.recs[i], c.ts[start:end]); err != nil {
+				return err
+			}
+			start = end
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		return c.err
+	})
+}
+
+// chunks is records a chunk at a time: the mapper goroutine that mapped a
+// chunk runs hook on it (worker, 0 to mappers-1, tells the mappers apart,
+// so that a hook may keep state of its own per mapper), then fn gets the
+// chunks in order in the calling goroutine. fn returns c.err, or its own
+// error, to stop. c is reused after fn returns.
+func (x *Exporter) chunks(ctx context.Context, r store.Reader, hook func(worker int, c *chunk), fn func(c *chunk) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -452,7 +524,7 @@ func (x *Exporter) records(ctx context.Context, r store.Reader, fn func(m proto.
 		select {
 		case c := <-free:
 			clear(c.recs)
-			c.recs, c.ts, c.ends, c.err = c.recs[:0], c.ts[:0], c.ends[:0], nil
+			c.recs, c.ts, c.ranks, c.ends, c.err = c.recs[:0], c.ts[:0], c.ranks[:0], c.ends[:0], nil
 			return c
 		default:
 			return &chunk{recs: make([]proto.Message, 0, chunkRecords)}
@@ -494,13 +566,16 @@ func (x *Exporter) records(ctx context.Context, r store.Reader, fn func(m proto.
 		}
 		walkErr = err
 	}()
-	for range mappers {
+	for worker := range mappers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			b := x.newBuilder()
 			for c := range walked {
 				x.mapChunk(b, c)
+				if hook != nil {
+					hook(worker, c)
+				}
 				mapped <- c
 			}
 		}()
@@ -515,19 +590,6 @@ func (x *Exporter) records(ctx context.Context, r store.Reader, fn func(m proto.
 		next    int
 		pending = map[int]*chunk{}
 	)
-	write := func(c *chunk) error {
-		start := 0
-		for i, end := range c.ends {
-			if err := fn(c.recs[i], c.ts[start:end]); err != nil {
-				return err
-			}
-			start = end
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		return c.err
-	}
 	for c := range mapped {
 		if err != nil {
 			continue // drain, so that the goroutines end
@@ -540,7 +602,10 @@ func (x *Exporter) records(ctx context.Context, r store.Reader, fn func(m proto.
 			}
 			delete(pending, next)
 			next++
-			if err = write(c); err != nil {
+			if err = fn(c); err == nil {
+				err = ctx.Err()
+			}
+			if err != nil {
 				cancel()
 				break
 			}
@@ -575,12 +640,12 @@ func (x *Exporter) mapChunk(b *builder, c *chunk) {
 		case *annalsv1.Source:
 			b.source(m)
 		}
-		ts, err := b.appendDone(c.ts)
+		ts, ranks, err := b.appendDoneRanks(c.ts, c.ranks)
 		if err != nil {
 			c.err = err
 			return
 		}
-		c.ts = ts
+		c.ts, c.ranks = ts, ranks
 		c.ends = append(c.ends, len(c.ts))
 	}
 	b.reset()

@@ -25,35 +25,42 @@ type builder struct {
 	x     *Exporter
 	ts    []rdf.Triple
 	err   error
-	langs map[string]string // language tag as stored -> as written ("" = none)
+	langs map[string]string  // language tag as stored -> as written ("" = none)
+	refs  map[string]rdf.IRI // IRIs of the records referred to (ref), by name
 
 	subj      rdf.IRI     // the subject last added
 	subjBoxed rdf.Subject // subj as an interface, shared by its triples
 
 	// Scratch space of done, kept between records.
-	keys  []tripleKey
-	subjs []string     // the distinct subjects of ts
-	ranks []int32      // ranks[j]: the place of subjs[j] in subject order
-	bySub []int32      // indexes into subjs, sorted
-	spare []rdf.Triple // the other triple buffer: done fills it and swaps it with ts
+	keys       []tripleKey
+	subjs      []string     // the distinct subjects of ts
+	ranks      []int32      // ranks[j]: the place of subjs[j] in subject order
+	bySub      []int32      // indexes into subjs, sorted
+	spare      []rdf.Triple // the other triple buffer: done fills it and swaps it with ts
+	spareRanks []int32      // the ranks appendDone drops
+	tsRank     []int32      // tsRank[i]: the rank of ts[i]'s predicate, while add keeps it in step
 }
 
 // tripleKey is what done sorts b.ts[i] by: the rank of its subject (the
-// record's own first, then by IRI), of its predicate (predicateOrder), then
-// when those tie the predicate's IRI and the object. It holds no pointer,
-// so sorting keys moves no pointers, which costs nothing extra while the
-// garbage collector runs.
-type tripleKey struct {
-	subj, pred, i int32
-}
+// record's own first, then by IRI) in the top 16 bits, of its predicate
+// (predicateOrder) in the next 16, and i in the low 32; when subject and
+// predicate tie, the predicate's IRI (for one without a rank) and the
+// object decide. Integers sort without a comparison function, and hold
+// no pointer, so sorting moves no pointers, which costs nothing extra
+// while the garbage collector runs.
+type tripleKey uint64
+
+func (k tripleKey) subj() int  { return int(k >> 48) }
+func (k tripleKey) pred() int  { return int(k >> 32 & 0xffff) }
+func (k tripleKey) index() int { return int(uint32(k)) }
 
 func (x *Exporter) newBuilder() *builder {
-	return &builder{x: x, langs: map[string]string{}}
+	return &builder{x: x, langs: map[string]string{}, refs: map[string]rdf.IRI{}}
 }
 
 func (b *builder) reset() {
 	clear(b.ts)
-	b.ts = b.ts[:0]
+	b.ts, b.tsRank = b.ts[:0], b.tsRank[:0]
 	b.err = nil
 }
 
@@ -74,7 +81,19 @@ func (b *builder) add(s rdf.IRI, p rdf.IRI, o rdf.Object) {
 	if b.subjBoxed == nil || s != b.subj {
 		b.subj, b.subjBoxed = s, s
 	}
-	b.ts = append(b.ts, rdf.Triple{Subj: b.subjBoxed, Pred: p, Obj: o})
+	// A predicate with a rank is boxed once for all (Exporter.rankPred);
+	// its rank is kept for appendDone, which sorts by it.
+	var pred rdf.Predicate
+	rank, ok := b.x.rank[p.String()]
+	if ok {
+		pred = b.x.rankPred[rank]
+	} else {
+		pred, rank = p, len(predicateOrder)
+	}
+	if len(b.tsRank) == len(b.ts) {
+		b.tsRank = append(b.tsRank, int32(rank))
+	}
+	b.ts = append(b.ts, rdf.Triple{Subj: b.subjBoxed, Pred: pred, Obj: o})
 }
 
 // done returns the triples collected, grouped and in a canonical order that
@@ -90,17 +109,26 @@ func (b *builder) done() ([]rdf.Triple, error) {
 		return nil, err
 	}
 	clear(b.ts)
-	b.spare, b.ts = b.ts[:0], out
+	b.spare, b.ts, b.tsRank = b.ts[:0], out, b.tsRank[:0]
 	return out, nil
 }
 
 // appendDone is done that appends the triples to dst, leaving b.ts as it is.
 func (b *builder) appendDone(dst []rdf.Triple) ([]rdf.Triple, error) {
+	dst, ranks, err := b.appendDoneRanks(dst, b.spareRanks[:0])
+	b.spareRanks = ranks
+	return dst, err
+}
+
+// appendDoneRanks is appendDone that also appends the rank of each
+// triple's predicate (Exporter.rank; len(predicateOrder) for one without)
+// to ranks.
+func (b *builder) appendDoneRanks(dst []rdf.Triple, ranks []int32) ([]rdf.Triple, []int32, error) {
 	if b.err != nil {
-		return dst, b.err
+		return dst, ranks, b.err
 	}
 	if len(b.ts) == 0 {
-		return dst, nil
+		return dst, ranks, nil
 	}
 	ts := b.ts
 	// Rank the distinct subjects (a record has a few): the record's own
@@ -116,11 +144,18 @@ func (b *builder) appendDone(dst []rdf.Triple) ([]rdf.Triple, error) {
 				b.subjs = append(b.subjs, sub)
 			}
 		}
-		rank, ok := b.x.rank[t.Pred.String()]
-		if !ok {
+		var rank int
+		if len(b.tsRank) == len(ts) {
+			rank = int(b.tsRank[i])
+		} else if r, ok := b.x.rank[t.Pred.String()]; ok {
+			rank = r
+		} else {
 			rank = len(predicateOrder)
 		}
-		b.keys = append(b.keys, tripleKey{subj: int32(last), pred: int32(rank), i: int32(i)})
+		b.keys = append(b.keys, tripleKey(last)<<48|tripleKey(rank)<<32|tripleKey(i))
+	}
+	if len(b.subjs) >= 1<<16 || uint64(len(ts)) >= 1<<32 {
+		return dst, ranks, fmt.Errorf("exporter: a record of %d subjects and %d triples is too large to sort", len(b.subjs), len(ts))
 	}
 	b.bySub = b.bySub[:0]
 	for j := range b.subjs {
@@ -132,35 +167,46 @@ func (b *builder) appendDone(dst []rdf.Triple) ([]rdf.Triple, error) {
 	for r, j := range b.bySub {
 		b.ranks[j] = int32(r)
 	}
-	for k := range b.keys {
-		b.keys[k].subj = b.ranks[b.keys[k].subj]
+	for k, key := range b.keys {
+		b.keys[k] = tripleKey(b.ranks[key.subj()])<<48 | key&(1<<48-1)
 	}
-	unknown := int32(len(predicateOrder))
-	slices.SortFunc(b.keys, func(a, c tripleKey) int {
-		if a.subj != c.subj {
-			return cmp.Compare(a.subj, c.subj)
+	// Sorted as integers by subject and predicate; then each run of one
+	// subject's triples of one predicate (a few) by its objects — and, for
+	// predicates without a rank, by the predicate's IRI first.
+	slices.Sort(b.keys)
+	unknown := len(predicateOrder)
+	for i := 0; i < len(b.keys); {
+		j := i + 1
+		for j < len(b.keys) && b.keys[j]>>32 == b.keys[i]>>32 {
+			j++
 		}
-		if a.pred != c.pred {
-			return cmp.Compare(a.pred, c.pred)
-		}
-		ta, tc := &ts[a.i], &ts[c.i]
-		if a.pred == unknown {
-			if r := strings.Compare(ta.Pred.String(), tc.Pred.String()); r != 0 {
-				return r
+		if j-i > 1 {
+			run := b.keys[i:j]
+			if run[0].pred() == unknown {
+				slices.SortFunc(run, func(a, c tripleKey) int {
+					ta, tc := &ts[a.index()], &ts[c.index()]
+					if r := strings.Compare(ta.Pred.String(), tc.Pred.String()); r != 0 {
+						return r
+					}
+					return compareObjects(ta.Obj, tc.Obj)
+				})
+			} else {
+				slices.SortFunc(run, func(a, c tripleKey) int { return compareObjects(ts[a.index()].Obj, ts[c.index()].Obj) })
 			}
 		}
-		return compareObjects(ta.Obj, tc.Obj)
-	})
+		i = j
+	}
 	var prev *rdf.Triple
 	for _, k := range b.keys {
-		t := &ts[k.i]
+		t := &ts[k.index()]
 		if prev != nil && t.Subj.String() == prev.Subj.String() && t.Pred.String() == prev.Pred.String() && compareObjects(t.Obj, prev.Obj) == 0 {
 			continue
 		}
 		dst = append(dst, *t)
+		ranks = append(ranks, int32(k.pred()))
 		prev = t
 	}
-	return dst, nil
+	return dst, ranks, nil
 }
 
 // predicateOrder is the order in which a subject's predicates are written:
@@ -337,6 +383,9 @@ func decimal(v float64) rdf.Literal {
 
 func integer(v int64) rdf.Literal { return typedLit(strconv.FormatInt(v, 10), xsdInteger) }
 
+// zero is integer(0), made once.
+var zero = integer(0)
+
 func timestamp(ts *timestamppb.Timestamp) rdf.Literal {
 	return typedLit(ts.AsTime().UTC().Format(time.RFC3339Nano), xsdDateTime)
 }
@@ -358,14 +407,30 @@ func (b *builder) self(k resource.Kind, name string) (rdf.IRI, bool) {
 	return b.x.iri(name), true
 }
 
-// ref returns the IRI of another record, named in a field of the one being mapped.
+// ref returns the IRI of another record, named in a field of the one being
+// mapped. The same actors and places are named by many records: their IRIs
+// are kept (up to refsKept of them) rather than checked and made again.
 func (b *builder) ref(from string, k resource.Kind, name string) (rdf.IRI, bool) {
+	keep := k == resource.Actors || k == resource.Places // events are named by one or two others
+	if iri, ok := b.refs[name]; ok && keep {
+		return iri, true
+	}
 	if _, err := resource.ParseKind(name, k); err != nil {
 		b.fail("record %q: reference: %w", from, err)
 		return rdf.IRI{}, false
 	}
-	return b.x.iri(name), true
+	iri := b.x.iri(name)
+	if keep {
+		if len(b.refs) >= refsKept {
+			clear(b.refs)
+		}
+		b.refs[name] = iri
+	}
+	return iri, true
 }
+
+// refsKept bounds the IRIs of references a builder keeps.
+const refsKept = 1 << 14
 
 // hash returns {subject}#{fragment}, the IRI of a node that belongs to the
 // subject's description (a role, a date value, a section).
@@ -459,7 +524,7 @@ func (b *builder) date(s rdf.IRI, name, field string, d *annalsv1.HistoricalDate
 	b.add(v, rdfType, wikibaseTimeValue)
 	b.add(v, wikibaseTimeValueProp, dateTime)
 	b.add(v, wikibasePrecision, integer(int64(d.GetPrecision())))
-	b.add(v, wikibaseTimezone, integer(0))
+	b.add(v, wikibaseTimezone, zero)
 	cal := wdGregorian
 	if d.GetCalendar() == annalsv1.Calendar_CALENDAR_JULIAN {
 		cal = wdJulian

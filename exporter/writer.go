@@ -114,10 +114,32 @@ func (x *writer) flush() {
 	x.buf = x.buf[:0]
 }
 
+// writeRaw appends bytes already written as N-Triples.
+func (x *writer) writeRaw(b []byte) error {
+	if x.err != nil {
+		return x.err
+	}
+	if len(x.buf)+len(b) > cap(x.buf) {
+		x.flush()
+		if x.err == nil && len(b) >= cap(x.buf) {
+			n, err := x.w.Write(b)
+			if err == nil && n < len(b) {
+				err = io.ErrShortWrite
+			}
+			x.err = err
+			return err
+		}
+	}
+	x.buf = append(x.buf, b...)
+	return x.err
+}
+
 // ---- N-Triples ----
 
-func (x *writer) ntriple(t rdf.Triple) {
-	b := x.buf
+func (x *writer) ntriple(t rdf.Triple) { x.buf = appendNTriple(x.buf, t) }
+
+// appendNTriple appends t as a line of N-Triples.
+func appendNTriple(b []byte, t rdf.Triple) []byte {
 	b = appendSubject(b, t.Subj)
 	b = append(b, ' ')
 	b = appendIRI(b, t.Pred.(rdf.IRI).String())
@@ -130,7 +152,7 @@ func (x *writer) ntriple(t rdf.Triple) {
 	case rdf.Blank:
 		b = append(b, o.Serialize(rdf.NTriples)...)
 	}
-	x.buf = append(b, " .\n"...)
+	return append(b, " .\n"...)
 }
 
 func appendSubject(b []byte, s rdf.Subject) []byte {
@@ -171,6 +193,41 @@ func appendLiteralNT(b []byte, l rdf.Literal) []byte {
 // but tab as \u00XX; invalid UTF-8 becomes U+FFFD, as knakk/rdf writes it.
 func appendQuoted(b []byte, s string) []byte {
 	b = append(b, '"')
+	// Most text is valid UTF-8 with nothing to escape: look for the bytes
+	// that need escaping (quote, backslash, controls but tab) through a
+	// table, and check the encoding once, at machine speed.
+	if utf8.ValidString(s) {
+		start := 0
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if !quoteEscape[c] {
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"':
+				b = append(b, `\"`...)
+			case '\\':
+				b = append(b, `\\`...)
+			case '\n':
+				b = append(b, `\n`...)
+			case '\r':
+				b = append(b, `\r`...)
+			default:
+				const hex = "0123456789ABCDEF"
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			start = i + 1
+		}
+		b = append(b, s[start:]...)
+		return append(b, '"')
+	}
+	return appendQuotedRunes(b, s)
+}
+
+// appendQuotedRunes is appendQuoted after the opening quote, rune by rune:
+// for text that is not valid UTF-8.
+func appendQuotedRunes(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -213,6 +270,16 @@ func appendQuoted(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// quoteEscape marks the bytes appendQuoted escapes in valid UTF-8: quote,
+// backslash, and the control characters other than tab (DEL included).
+var quoteEscape = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = c != '\t'
+	}
+	t['"'], t['\\'], t[0x7f] = true, true, true
+	return t
+}()
 
 // ---- Turtle ----
 

@@ -332,3 +332,18 @@ func TestWriterRefusesWhatCheckTurtleRefuses(t *testing.T) {
 		t.Errorf("checkTurtle refused %d triples; want the %d pitfalls", refused, len(bad)-2)
 	}
 }
+
+// FuzzAppendQuoted: the table-driven path for valid UTF-8 writes what
+// the rune-by-rune one does.
+func FuzzAppendQuoted(f *testing.F) {
+	for _, s := range []string{"", "plain", "a\"b\\c\nd\re\tf\x00g\x1fh\x7fi", "Москва 日本 \U0001F600", "\xff\xfe", "x\u2028y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := string(appendQuoted(nil, s))
+		want := `"` + string(appendQuotedRunes(nil, s))
+		if got != want {
+			t.Fatalf("appendQuoted(%q) = %q; rune by rune %q", s, got, want)
+		}
+	})
+}

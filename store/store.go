@@ -192,7 +192,9 @@ type Reader interface {
 // these bytes, sparing a decode and an encode of every event it sends; the
 // records are the same as GetEvent's and ListEvents'.
 type Encoded interface {
-	// GetEventEncoded is GetEvent's record, encoded.
+	// GetEventEncoded is GetEvent's record, encoded. The bytes may be
+	// shared with other callers (a backend may keep them in memory): they
+	// must not be changed.
 	GetEventEncoded(ctx context.Context, name string) ([]byte, error)
 	// ListEventsEncoded is ListEvents' page, each record encoded.
 	ListEventsEncoded(ctx context.Context, f EventFilter, p Page) (Result[[]byte], error)

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
+	"golang.org/x/text/unicode/rangetable"
 )
 
 var folder = cases.Fold()
@@ -60,8 +61,20 @@ var continua = []*unicode.RangeTable{
 // that it is a word on its own.
 func IsContinua(r rune) bool {
 	// The prolonged sound mark ー is Common, not Katakana, but belongs to the word.
-	return r == 'ー' || unicode.In(r, continua...)
+	return r >= continuaMin && (r == 'ー' || unicode.Is(continuaTable, r))
 }
+
+// continuaTable is the scripts of continua as one table (one lookup, not
+// one per script); continuaMin is its first character.
+var (
+	continuaTable = rangetable.Merge(continua...)
+	continuaMin   = func() rune {
+		if len(continuaTable.R16) > 0 {
+			return rune(continuaTable.R16[0].Lo)
+		}
+		return rune(continuaTable.R32[0].Lo)
+	}()
+)
 
 // isWordRune reports whether r belongs to a word (after folding).
 func isWordRune(r rune) bool {
@@ -77,7 +90,62 @@ func Words(s string) []string {
 }
 
 // EachWord calls fn with each folded word of s, in order (see Words).
+//
+// A run of ASCII letters and digits between ASCII separators (spaces,
+// punctuation, the ends of s) folds to itself lower-cased, and no
+// character on either side of an ASCII separator can combine with it, so
+// such runs are folded by lower-casing them; only the runs that hold other
+// characters go through Fold. The words are those of folding s as a whole
+// (FuzzEachWordFast compares the two).
 func EachWord(s string, fn func(w string)) {
+	lower := s
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			lower = asciiLower(s, i)
+			break
+		}
+	}
+	start, ascii := 0, true
+	for i := 0; i <= len(lower); i++ {
+		var c byte
+		if i < len(lower) {
+			c = lower[i]
+			if c >= 0x80 {
+				ascii = false
+				continue
+			}
+			if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
+				continue
+			}
+		}
+		// An ASCII separator, or the end: lower[start:i] is a run between separators.
+		if start < i {
+			if ascii {
+				fn(lower[start:i])
+			} else {
+				eachWordFolded(lower[start:i], fn)
+			}
+		}
+		start, ascii = i+1, true
+	}
+}
+
+// asciiLower returns s with its ASCII capitals lower-cased; s[:from] has none.
+func asciiLower(s string, from int) string {
+	b := make([]byte, len(s))
+	copy(b, s[:from])
+	for i := from; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return string(b)
+}
+
+// eachWordFolded is EachWord through Fold, for any text.
+func eachWordFolded(s string, fn func(w string)) {
 	f := Fold(s)
 	start := -1
 	for i := 0; i < len(f); {

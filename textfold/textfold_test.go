@@ -2,7 +2,9 @@ package textfold
 
 import (
 	"slices"
+	"strings"
 	"testing"
+	"unicode"
 )
 
 func TestWords(t *testing.T) {
@@ -74,4 +76,57 @@ func FuzzWords(f *testing.F) {
 			}
 		}
 	})
+}
+
+// collect returns the words each calls fn with.
+func collect(each func(string, func(string)), s string) []string {
+	var words []string
+	each(s, func(w string) { words = append(words, w) })
+	return words
+}
+
+// TestEachWordFast: EachWord's words are those of folding the whole text
+// (eachWordFolded), for ASCII, other scripts, and characters that fold or
+// decompose into ASCII next to ASCII separators.
+func TestEachWordFast(t *testing.T) {
+	for _, s := range []string{
+		"", " ", "Soviet–Japanese Neutrality Pact, 13 April 1941.", "ABC def-GHI_jkl", "Yōsuke MATSUOKA",
+		"Пакт о нейтралитете", "日ソ中立条約 (1941)", "ｶﾞｶﾞ", "a\u0301 b", "=\u0338x", "x ℀ y", "x℀y", "½ 1⁄2",
+		"Straße STRASSE", "e\u0301\u0301", ".\u3099", "A\u3099", "й и", "\u0306a", "ﬁne ﬂow", "Ⅻ ²", "ǅ ǈ ǋ",
+		"\xff\xfeabc", "abc\x80", "İstanbul", "K\u212a", "a.b,c;d:e!f?g",
+	} {
+		if got, want := collect(EachWord, s), collect(eachWordFolded, s); !slices.Equal(got, want) {
+			t.Errorf("EachWord(%q) = %q; folding the whole text gives %q", s, got, want)
+		}
+	}
+}
+
+// FuzzEachWordFast compares EachWord with folding the whole text.
+func FuzzEachWordFast(f *testing.F) {
+	for _, s := range []string{"Soviet–Japanese", "日ソ中立条約", "Москва́", "ｶﾞ", "a\u3099b", "x ℀ y", "=\u0338", "A B.c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := collect(EachWord, s), collect(eachWordFolded, s); !slices.Equal(got, want) {
+			t.Fatalf("EachWord(%q) = %q; folding the whole text gives %q", s, got, want)
+		}
+	})
+}
+
+// TestIsContinua: the merged table answers as the scripts one by one.
+func TestIsContinua(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if got, want := IsContinua(r), r == 'ー' || unicode.In(r, continua...); got != want {
+			t.Fatalf("IsContinua(%U) = %v, want %v", r, got, want)
+		}
+	}
+}
+
+func BenchmarkEachWord(b *testing.B) {
+	text := strings.Repeat("The treaty was written in two languages, and the copies were exchanged in a public ceremony. ", 20) +
+		"Договор о нейтралитете 日ソ中立条約"
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		EachWord(text, func(string) {})
+	}
 }

@@ -88,6 +88,14 @@ func copyCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("--from: %w", err)
 	}
 	all := total.Events + total.Actors + total.Places + total.Sources
+	// Into an empty database, a bulk load: rows first, indexes built once
+	// at the end (a copy that stops leaves a database Open refuses).
+	endBulk := func(context.Context) error { return nil }
+	if b, ok := dst.(store.Bulk); ok && have.Events+have.Actors+have.Places+have.Sources == 0 {
+		if endBulk, err = b.BeginBulk(ctx); err != nil {
+			return fmt.Errorf("--to: %w", err)
+		}
+	}
 	cp := &copier{ctx: ctx, dst: dst, size: c.batch, start: time.Now(), stderr: stderr, total: all}
 	cp.last = cp.start
 	err = errors.Join(
@@ -103,6 +111,9 @@ func copyCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		cp.flush(),
 	)
 	if err != nil {
+		return fmt.Errorf("copy: %w", err)
+	}
+	if err := endBulk(ctx); err != nil {
 		return fmt.Errorf("copy: %w", err)
 	}
 	metas := 0

@@ -88,7 +88,7 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		defer os.Remove(file.Name()) // a no-op once renamed
 		defer file.Close()
-		out = file
+		out = newWriteback(file)
 	}
 	bw := bufio.NewWriterSize(out, 256<<10)
 	var w io.Writer = bw

@@ -171,7 +171,7 @@ func genDatabase(ctx context.Context, g *synth.Generator, c genConfig, log *slog
 	if err := eg.Wait(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "gen: merging the full-text indexes (%s so far)\n", time.Since(p.start).Round(time.Second))
+	fmt.Fprintf(stderr, "gen: building the indexes (%s so far)\n", time.Since(p.start).Round(time.Second))
 	if err := endBulk(ctx); err != nil {
 		return err
 	}

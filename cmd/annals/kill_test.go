@@ -603,3 +603,84 @@ func TestServeFullDisk(t *testing.T) {
 		t.Fatalf("with room again %d of %d documents are imported:\n%s", len(found), len(docs), r.stdout)
 	}
 }
+
+// TestGenKilled kills `annals gen` while it writes the records of a bulk
+// load and while it builds the indexes at its end: the database it leaves
+// is refused by every command, with a message that says what happened and
+// what to do, and never opened with incomplete indexes. A load that runs to
+// the end leaves a database that opens.
+func TestGenKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs annals gen several times")
+	}
+	bin, err := buildBinary()
+	if err != nil {
+		t.Fatalf("build annals: %v", err)
+	}
+	for _, tc := range []struct {
+		name  string
+		after string // kill once stderr has a line holding this
+	}{
+		{"writing records", "gen: "},                 // a progress line: some batches are in
+		{"building indexes", "building the indexes"}, // the end of the load has begun
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "gen.db")
+			ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, "gen", "--events", "60000", "--batch", "1000", "--db", db, "--log-level", "error")
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var out strings.Builder
+			sc := bufio.NewScanner(stderr)
+			for sc.Scan() {
+				out.WriteString(sc.Text() + "\n")
+				if strings.Contains(sc.Text(), tc.after) && !strings.Contains(sc.Text(), "gen: wrote") {
+					break
+				}
+			}
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			go io.Copy(io.Discard, stderr)
+			err = cmd.Wait()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.Exited() {
+				t.Fatalf("annals gen was not killed (%v); it printed:\n%s", err, out.String())
+			}
+			checkIntegrity(t, db)
+			st, err := sqlite.Open(ctx, db, nil)
+			if err == nil {
+				st.Close()
+				t.Fatal("Open of a database whose bulk load was killed succeeded")
+			}
+			if !errors.Is(err, store.ErrIncompatible) || !strings.Contains(err.Error(), "bulk-loaded") || !strings.Contains(err.Error(), "remove it") {
+				t.Errorf("Open of a database whose bulk load was killed: %v; want a refusal that says so and what to do", err)
+			}
+			for _, args := range [][]string{
+				{"serve", "--db", db, "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"},
+				{"export", "--db", db, "--output", filepath.Join(t.TempDir(), "x.nt")},
+				{"gen", "--events", "10", "--db", db},
+			} {
+				res, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+				if err == nil || !strings.Contains(string(res), "bulk-loaded") {
+					t.Errorf("annals %s on it: %v\n%s\nwant a failure naming the stopped bulk load", args[0], err, res)
+				}
+			}
+		})
+	}
+	t.Run("to the end", func(t *testing.T) {
+		db := filepath.Join(t.TempDir(), "gen.db")
+		if res, err := exec.Command(bin, "gen", "--events", "300", "--db", db, "--log-level", "error").CombinedOutput(); err != nil {
+			t.Fatalf("annals gen: %v\n%s", err, res)
+		}
+		st, err := sqlite.Open(t.Context(), db, nil)
+		if err != nil {
+			t.Fatalf("Open after a complete bulk load: %v", err)
+		}
+		st.Close()
+	})
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/annals-project/annals/store"
 	rec "github.com/annals-project/annals/store/record"
 	"github.com/annals-project/annals/store/storetest"
+	"github.com/annals-project/annals/synth"
 )
 
 func open(t *testing.T, path string) *Store {
@@ -173,7 +174,7 @@ func oldDatabase(t *testing.T, path string, version int, b *store.Batch) {
 // keys of every script, and a change log with one entry per record in the
 // order they were written.
 func TestMigrateFromOlderVersions(t *testing.T) {
-	for _, version := range []int{1, 2} {
+	for _, version := range []int{1, 2, 3} {
 		t.Run(fmt.Sprint("version ", version), func(t *testing.T) {
 			ctx := t.Context()
 			b := storetest.Fixture()
@@ -182,7 +183,19 @@ func TestMigrateFromOlderVersions(t *testing.T) {
 				t.Fatal(err)
 			}
 			path := filepath.Join(t.TempDir(), "a.db")
-			oldDatabase(t, path, version, b)
+			oldDatabase(t, path, min(version, 2), b)
+			if version == 3 {
+				// Schema 3 as its migration left it: checksums, the change
+				// log, full-text rows under the events' ids.
+				db, err := sql.Open("sqlite", dsn(path, false, nil))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := migrateStep(ctx, db, slog.New(slog.DiscardHandler)); err != nil {
+					t.Fatal(err)
+				}
+				db.Close()
+			}
 			f := store.EventFilter{From: 19410101, HasFrom: true}
 
 			// Read-only: read as it is, with a warning.
@@ -226,7 +239,9 @@ func TestMigrateFromOlderVersions(t *testing.T) {
 			if strings.Join(cols, ",") != "date_lo,name,date_hi" {
 				t.Errorf("events_by_start after migration is on %v", cols)
 			}
-			for _, q := range []store.EventFilter{f, {Query: "中立条約"}, {Query: "neutrality"}, {Actor: b.Events[12].Participants[0].Actor}} {
+			checkOrder(t, s)
+			for _, q := range []store.EventFilter{f, {Query: "中立条約"}, {Query: "neutrality"}, {Query: "p*"}, {Query: "pact", From: 19410101, HasFrom: true},
+				{Actor: b.Events[12].Participants[0].Actor}} {
 				want, err1 := fresh.ListEvents(ctx, q, store.Page{})
 				got, err2 := s.ListEvents(ctx, q, store.Page{})
 				if err1 != nil || err2 != nil || !slices.Equal(namesOf(got.Items), namesOf(want.Items)) {
@@ -522,12 +537,17 @@ func TestSetWriterCache(t *testing.T) {
 	}
 }
 
-// TestBulk: during a bulk load commits are not synced and the full-text
-// indexes do not merge; after it, both are as before and searches find what
-// the load wrote.
+// TestBulk: a bulk load marks the database (Open refuses it until the load
+// ends), drops the secondary indexes, refuses Update and deletions and does
+// not sync commits; its end builds the same schema again, numbers the
+// events in date order, clears the mark and syncs. The archive it leaves
+// holds the same records as one written by ordinary Puts and lists the
+// same events for every filter, page after page, before and after later
+// ordinary writes.
 func TestBulk(t *testing.T) {
-	s := open(t, filepath.Join(t.TempDir(), "a.db"))
 	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "a.db")
+	s := open(t, path)
 	pragma := func(q string) (v int64) {
 		t.Helper()
 		if err := s.w.QueryRowContext(ctx, q).Scan(&v); err != nil {
@@ -535,7 +555,26 @@ func TestBulk(t *testing.T) {
 		}
 		return v
 	}
-	automerge := `SELECT coalesce((SELECT v FROM events_fts_config WHERE k = 'automerge'), 4)`
+	schema := func() string {
+		t.Helper()
+		rows, err := s.w.QueryContext(ctx, "SELECT type, name, coalesce(sql, '') FROM sqlite_schema ORDER BY name")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var b strings.Builder
+		for rows.Next() {
+			var typ, name, sql string
+			rows.Scan(&typ, &name, &sql)
+			fmt.Fprintf(&b, "%s %s %s\n", typ, name, sql)
+		}
+		return b.String()
+	}
+	// Like annals gen: the bundled dataset first, by ordinary writes.
+	if _, err := s.Put(ctx, storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	before := schema()
 	end, err := s.BeginBulk(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -543,11 +582,46 @@ func TestBulk(t *testing.T) {
 	if got := pragma("PRAGMA synchronous"); got != 0 {
 		t.Errorf("synchronous during a bulk load = %d, want 0 (OFF)", got)
 	}
-	if got := pragma(automerge); got != 0 {
-		t.Errorf("events_fts automerge during a bulk load = %d, want 0", got)
+	if got := pragma("SELECT count(*) FROM sqlite_schema WHERE name = 'events_by_start'"); got != 0 {
+		t.Error("events_by_start is there during a bulk load")
 	}
-	b := storetest.Fixture()
-	if _, err := s.Put(ctx, b); err != nil {
+	if _, err := Open(ctx, path, nil); !errors.Is(err, store.ErrIncompatible) || !strings.Contains(err.Error(), "bulk-loaded") {
+		t.Errorf("Open during a bulk load = %v; want a refusal naming the bulk load", err)
+	}
+	if _, err := s.Update(ctx, func(context.Context, store.Lookup) (*store.Batch, error) { return nil, nil }); err == nil {
+		t.Error("Update during a bulk load succeeded")
+	}
+	if _, err := s.Put(ctx, &store.Batch{Deletes: []string{"events/x"}}); err == nil {
+		t.Error("a deletion during a bulk load succeeded")
+	}
+	if _, err := s.BeginBulk(ctx); err == nil {
+		t.Error("a second BeginBulk succeeded")
+	}
+	ref := open(t, filepath.Join(t.TempDir(), "ref.db"))
+	if _, err := ref.Put(ctx, storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	g := synth.New(7, 300)
+	g.Sources = true
+	err = g.Batches(120, func(b *store.Batch) error {
+		c := cloneBatch(b)
+		if _, err := ref.Put(ctx, b); err != nil {
+			return err
+		}
+		ch, err := s.Put(ctx, c)
+		for i, x := range ch {
+			if x.Kind != annalsv1.ChangeKind_CHANGE_KIND_CREATED || i > 0 && ch[i-1].Name >= x.Name {
+				return fmt.Errorf("bulk Put reported %v (after %v)", x, ch[max(i-1, 0)])
+			}
+		}
+		for _, e := range c.Events {
+			if e.GetEtag() == "" || e.GetUpdateTime() == nil {
+				return fmt.Errorf("bulk Put left %s without its output-only fields", e.GetName())
+			}
+		}
+		return err
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := end(ctx); err != nil {
@@ -556,11 +630,152 @@ func TestBulk(t *testing.T) {
 	if got := pragma("PRAGMA synchronous"); got != 2 {
 		t.Errorf("synchronous after a bulk load = %d, want 2 (FULL)", got)
 	}
-	if got := pragma(automerge); got != 4 {
+	if got := pragma("PRAGMA foreign_keys"); got != 1 {
+		t.Errorf("foreign_keys after a bulk load = %d, want 1", got)
+	}
+	if after := schema(); after != before {
+		t.Errorf("schema after the bulk load:\n%s\nwant the schema before it:\n%s", after, before)
+	}
+	if got := pragma("SELECT count(*) FROM state WHERE key = 'bulk_load'"); got != 0 {
+		t.Error("the bulk load's mark is still there after it ended")
+	}
+	if got := pragma("SELECT v FROM events_fts_config WHERE k = 'automerge'"); got != 4 {
 		t.Errorf("events_fts automerge after a bulk load = %d, want 4", got)
 	}
-	res, err := s.ListEvents(ctx, store.EventFilter{Query: "neutrality"}, store.Page{})
-	if err != nil || len(res.Items) == 0 {
-		t.Errorf("full-text search after a bulk load: %d events, %v", len(res.Items), err)
+	checkOrder(t, s)
+	storetest.CheckChangeLog(t, s)
+	compareLists(t, ref, s)
+	storetest.EqualArchives(t, ref, s)
+
+	// Ordinary writes after the load: updates, moves to another day, deletions.
+	var b store.Batch
+	if err := s.WalkEvents(ctx, func(e *annalsv1.Event) error {
+		if len(b.Events) < 40 {
+			e = proto.Clone(e).(*annalsv1.Event)
+			e.Summary += " revised"
+			if len(b.Events)%2 == 0 {
+				e.Date = &annalsv1.HistoricalDate{Year: 1500, Precision: annalsv1.DatePrecision_DATE_PRECISION_YEAR}
+			}
+			b.Events = append(b.Events, e)
+		} else if len(b.Deletes) < 10 {
+			b.Deletes = append(b.Deletes, e.GetName())
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []*Store{ref, s} {
+		if _, err := st.Put(ctx, cloneBatch(&b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkOrder(t, s)
+	compareLists(t, ref, s)
+	s.Close()
+	if s2, err := Open(ctx, path, nil); err != nil {
+		t.Errorf("Open after the bulk load: %v", err)
+	} else {
+		s2.Close()
+	}
+}
+
+// cloneBatch copies a batch's records, so that two stores each stamp their own.
+func cloneBatch(b *store.Batch) *store.Batch {
+	c := &store.Batch{Deletes: slices.Clone(b.Deletes), Verbatim: b.Verbatim}
+	for _, r := range b.Sources {
+		c.Sources = append(c.Sources, proto.Clone(r).(*annalsv1.Source))
+	}
+	for _, r := range b.Events {
+		c.Events = append(c.Events, proto.Clone(r).(*annalsv1.Event))
+	}
+	for _, r := range b.Actors {
+		c.Actors = append(c.Actors, proto.Clone(r).(*annalsv1.Actor))
+	}
+	for _, r := range b.Places {
+		c.Places = append(c.Places, proto.Clone(r).(*annalsv1.Place))
+	}
+	return c
+}
+
+// compareLists fails unless got lists the same events as want for a range
+// of filters, at several page sizes, and the same actors and places.
+func compareLists(t *testing.T, want, got *Store) {
+	t.Helper()
+	ctx := t.Context()
+	var filters []store.EventFilter
+	filters = append(filters, store.EventFilter{})
+	seen := map[string]bool{}
+	add := func(f store.EventFilter) {
+		k := fmt.Sprintf("%+v", f)
+		if !seen[k] {
+			seen[k] = true
+			filters = append(filters, f)
+		}
+	}
+	n := 0
+	want.WalkEvents(ctx, func(e *annalsv1.Event) error {
+		if n++; n%41 != 0 {
+			return nil
+		}
+		lo, hi, _, _ := rec.EventColumns(e)
+		d := e.GetDate()
+		add(store.EventFilter{Month: d.GetMonth(), Day: d.GetDay()})
+		add(store.EventFilter{From: lo, HasFrom: true, To: hi + 200000, HasTo: true})
+		add(store.EventFilter{From: lo, HasFrom: true})
+		add(store.EventFilter{To: hi, HasTo: true})
+		for _, p := range e.GetParticipants() {
+			add(store.EventFilter{Actor: p.GetActor()})
+		}
+		for _, p := range e.GetPlaces() {
+			add(store.EventFilter{Place: p})
+		}
+		if ls := e.GetLabels(); len(ls) > 0 {
+			add(store.EventFilter{Query: ls[0].GetValue()})
+		}
+		return nil
+	})
+	for _, w := range []string{"treaty", "battle", "war", "a*", "条約", "Договор"} {
+		add(store.EventFilter{Query: w})
+		add(store.EventFilter{Query: w, From: 15000101, HasFrom: true})
+		add(store.EventFilter{Query: w, To: 15000101, HasTo: true})
+		add(store.EventFilter{Query: w, Month: 4})
+	}
+	for i, f := range filters {
+		for _, limit := range []int{[]int{7, 50, 1000}[i%3]} {
+			a, b := listNames(t, want, f, limit), listNames(t, got, f, limit)
+			if !slices.Equal(a, b) {
+				t.Errorf("ListEvents(%+v), pages of %d: bulk-loaded %d events %v…; written by Put %d %v…", f, limit, len(b), b[:min(5, len(b))], len(a), a[:min(5, len(a))])
+			}
+		}
+	}
+	for _, q := range []string{"", "a*", "kalevo"} {
+		wa, _ := want.ListActors(ctx, store.ActorFilter{Query: q}, store.Page{Limit: 1000})
+		ga, _ := got.ListActors(ctx, store.ActorFilter{Query: q}, store.Page{Limit: 1000})
+		if !slices.Equal(namesOf(wa.Items), namesOf(ga.Items)) {
+			t.Errorf("ListActors(%q) differs: %d and %d actors", q, len(ga.Items), len(wa.Items))
+		}
+		wp, _ := want.ListPlaces(ctx, store.PlaceFilter{Query: q}, store.Page{Limit: 1000})
+		gp, _ := got.ListPlaces(ctx, store.PlaceFilter{Query: q}, store.Page{Limit: 1000})
+		if !slices.Equal(namesOf(wp.Items), namesOf(gp.Items)) {
+			t.Errorf("ListPlaces(%q) differs: %d and %d places", q, len(gp.Items), len(wp.Items))
+		}
+	}
+}
+
+// listNames lists every event f selects, a page of limit at a time.
+func listNames(t *testing.T, s *Store, f store.EventFilter, limit int) []string {
+	t.Helper()
+	var names []string
+	p := store.Page{Limit: limit}
+	for {
+		res, err := s.ListEvents(t.Context(), f, p)
+		if err != nil {
+			t.Fatalf("ListEvents(%+v): %v", f, err)
+		}
+		names = append(names, namesOf(res.Items)...)
+		if res.Next == "" {
+			return names
+		}
+		p.After = res.Next
 	}
 }

@@ -35,10 +35,13 @@ func (s *Store) Put(ctx context.Context, b *store.Batch) ([]store.Change, error)
 	if b == nil {
 		return nil, nil
 	}
+	if bl := s.bulk.Load(); bl != nil {
+		return s.bulkPut(ctx, bl, b)
+	}
 	if err := rec.CheckBatch(b); err != nil {
 		return nil, fmt.Errorf("sqlite: put: %w", err)
 	}
-	return s.Update(ctx, func(context.Context, store.Lookup) (*store.Batch, error) { return b, nil })
+	return s.update(ctx, func(context.Context, store.Lookup) (*store.Batch, error) { return b, nil })
 }
 
 // Update runs fn and writes the batch it returns in one transaction; see
@@ -47,6 +50,13 @@ func (s *Store) Put(ctx context.Context, b *store.Batch) ([]store.Change, error)
 // committed before, by this process or any other, and no write can come
 // between them and the batch: writers are serialised, and none is retried.
 func (s *Store) Update(ctx context.Context, fn store.UpdateFunc) ([]store.Change, error) {
+	if s.bulk.Load() != nil {
+		return nil, errors.New("sqlite: write: a bulk load is in progress: only Put adds records until it ends")
+	}
+	return s.update(ctx, fn)
+}
+
+func (s *Store) update(ctx context.Context, fn store.UpdateFunc) ([]store.Change, error) {
 	if err := s.usable(); err != nil {
 		return nil, fmt.Errorf("sqlite: write: %w", err)
 	}
@@ -96,7 +106,9 @@ func (s *Store) Update(ctx context.Context, fn store.UpdateFunc) ([]store.Change
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	s.writes.Add(1) // even a failed commit may have written
+	if err != nil {
 		return nil, writeErr("sqlite: put: commit", err)
 	}
 	committed = true
@@ -139,6 +151,19 @@ func (p *putter) exec(ctx context.Context, query string, args ...any) (sql.Resul
 		p.stmts[query] = st
 	}
 	return st.ExecContext(ctx, args...)
+}
+
+// query runs a query, prepared once per batch.
+func (p *putter) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, ok := p.stmts[query]
+	if !ok {
+		var err error
+		if st, err = p.tx.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		p.stmts[query] = st
+	}
+	return st.QueryContext(ctx, args...)
 }
 
 func (p *putter) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
@@ -312,9 +337,14 @@ func (p *putter) putSource(ctx context.Context, r *annalsv1.Source) (store.Chang
 }
 
 func (p *putter) putEvent(ctx context.Context, e *annalsv1.Event) (store.ChangeKind, error) {
-	pr, err := p.prepare(ctx, "events", e, &annalsv1.Event{})
+	stored := &annalsv1.Event{}
+	pr, err := p.prepare(ctx, "events", e, stored)
 	if err != nil {
 		return pr.kind, err
+	}
+	oldLo := int64(0)
+	if pr.id != 0 {
+		oldLo, _, _, _ = rec.EventColumns(stored)
 	}
 	lo, hi, month, day := rec.EventColumns(e)
 	p.span = max(p.span, hi-lo)
@@ -327,23 +357,69 @@ func (p *putter) putEvent(ctx context.Context, e *annalsv1.Event) (store.ChangeK
 	if err != nil {
 		return pr.kind, err
 	}
-	return pr.kind, p.indexEvent(ctx, id, pr.id != 0, e, lo)
+	return pr.kind, p.indexEvent(ctx, id, pr.id != 0, e, lo, oldLo)
 }
 
 // indexEvent (re)writes the rows that index the event stored as row id:
-// its actors, its places and its full-text row.
-func (p *putter) indexEvent(ctx context.Context, id int64, existed bool, e *annalsv1.Event, lo int64) error {
+// its actors, its places, its order key and its full-text row. An event
+// that keeps its start (date_lo lo; oldLo before, when it existed) keeps
+// its key, its place in the list being the same; a new one, or one whose
+// start moved, gets a key between its new neighbours' (orderer.allot),
+// which may renumber some of them.
+func (p *putter) indexEvent(ctx context.Context, id int64, existed bool, e *annalsv1.Event, lo, oldLo int64) error {
+	key, keep := int64(0), false
 	if existed {
 		for _, q := range []string{
 			"DELETE FROM event_actor WHERE event_id = ?",
 			"DELETE FROM event_place WHERE event_id = ?",
-			"DELETE FROM events_fts WHERE rowid = ?",
 		} {
 			if _, err := p.exec(ctx, q, id); err != nil {
 				return err
 			}
 		}
+		old, ok, err := p.keyOf(ctx, id)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if _, err := p.exec(ctx, "DELETE FROM events_fts WHERE rowid = ?", old); err != nil {
+				return err
+			}
+			if oldLo == lo {
+				key, keep = old, true
+			} else if _, err := p.exec(ctx, "DELETE FROM event_order WHERE id = ?", id); err != nil {
+				return err
+			}
+		}
 	}
+	if err := p.joinEvent(ctx, id, e, lo); err != nil {
+		return err
+	}
+	if !keep {
+		o := &orderer{p: p}
+		var err error
+		if key, err = o.allot(ctx, id, lo, e.GetName()); err != nil {
+			return err
+		}
+		for _, r := range o.renumbered {
+			var data []byte
+			if err := p.queryRow(ctx, "SELECT data FROM events WHERE id = ?", r.id).Scan(&data); err != nil {
+				return err
+			}
+			other := &annalsv1.Event{}
+			if err := rec.Decode(r.name, data, other); err != nil {
+				return err
+			}
+			if err := p.eventText(ctx, r.key, other); err != nil {
+				return err
+			}
+		}
+	}
+	return p.eventText(ctx, key, e)
+}
+
+// joinEvent writes the event's rows of the actor and place join tables.
+func (p *putter) joinEvent(ctx context.Context, id int64, e *annalsv1.Event, lo int64) error {
 	for _, pa := range e.GetParticipants() {
 		if pa.GetActor() == "" {
 			continue
@@ -362,9 +438,19 @@ func (p *putter) indexEvent(ctx context.Context, id int64, existed bool, e *anna
 			return err
 		}
 	}
-	_, err := p.exec(ctx, "INSERT INTO events_fts(rowid, labels, summary, body) VALUES (?, ?, ?, ?)",
-		id, ftsText(rec.LabelText(e.GetLabels())), ftsText(e.GetSummary()), ftsText(rec.EventBody(e)))
+	return nil
+}
+
+// eventText writes the full-text row of e under its order key.
+func (p *putter) eventText(ctx context.Context, key int64, e *annalsv1.Event) error {
+	labels, summary, body := eventTexts(e)
+	_, err := p.exec(ctx, "INSERT INTO events_fts(rowid, labels, summary, body) VALUES (?, ?, ?, ?)", key, labels, summary, body)
 	return err
+}
+
+// eventTexts are the columns of an event's full-text row.
+func eventTexts(e *annalsv1.Event) (labels, summary, body string) {
+	return ftsText(rec.LabelText(e.GetLabels())), ftsText(e.GetSummary()), ftsText(rec.EventBody(e))
 }
 
 func (p *putter) putActor(ctx context.Context, a *annalsv1.Actor) (store.ChangeKind, error) {
@@ -434,7 +520,16 @@ func (p *putter) delete(ctx context.Context, name string) (bool, error) {
 	stmts := []string{"DELETE FROM " + table + " WHERE id = ?"} // event_actor and event_place cascade
 	switch k {
 	case resource.Events:
-		stmts = append(stmts, "DELETE FROM events_fts WHERE rowid = ?")
+		key, ok, err := p.keyOf(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			if _, err := p.exec(ctx, "DELETE FROM events_fts WHERE rowid = ?", key); err != nil {
+				return false, err
+			}
+		}
+		stmts = append(stmts, "DELETE FROM event_order WHERE id = ?")
 	case resource.Actors, resource.Places:
 		stmts = append(stmts, "DELETE FROM "+table+"_fts WHERE rowid = ?")
 		if _, err := p.exec(ctx, "DELETE FROM match_keys WHERE name = ?", name); err != nil {

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/proto"
 
 	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
@@ -66,9 +68,16 @@ func checkedRow(name string, data []byte, sum sql.NullInt64, err error) ([]byte,
 }
 
 // GetEventEncoded returns the stored encoding of the event called name, or
-// an error wrapping store.ErrNotFound.
+// an error wrapping store.ErrNotFound. The bytes may be shared with other
+// callers (cache.go): they must not be changed.
 func (s *Store) GetEventEncoded(ctx context.Context, name string) ([]byte, error) {
-	return s.getEncoded(ctx, "events", name)
+	if s.events == nil {
+		return s.getEncoded(ctx, "events", name)
+	}
+	if err := s.usable(); err != nil {
+		return nil, fmt.Errorf("sqlite: get %q: %w", name, err)
+	}
+	return s.events.get(ctx, name, s.writes.Load(), func() ([]byte, error) { return s.getEncoded(ctx, "events", name) })
 }
 
 // decode decodes a record's stored bytes into m.
@@ -81,7 +90,15 @@ func decode(name string, data []byte, m proto.Message) error {
 
 // get reads the record called name from table into m.
 func (s *Store) get(ctx context.Context, table, name string, m proto.Message) error {
-	data, err := s.getEncoded(ctx, table, name)
+	var (
+		data []byte
+		err  error
+	)
+	if table == "events" {
+		data, err = s.GetEventEncoded(ctx, name)
+	} else {
+		data, err = s.getEncoded(ctx, table, name)
+	}
 	if err != nil {
 		return err
 	}
@@ -163,28 +180,24 @@ func (l *txLookup) MatchNames(ctx context.Context, k resource.Kind, key string) 
 // short events before its start plus the few long ones that may reach it.
 const shortSpan = 10000
 
-// denseQuery decides how ListEvents finds the events of a full-text query,
-// which come in date order (it reports false for no query). A query that matches few events is driven by
-// the full-text index: each match's row is read and the matches sorted, a
-// cost that grows with the matches. One that matches many (a common word)
-// walks the events in date order instead, keeping those in the set of
-// matches, and stops when the page is full: on average limit × N / matches
-// steps. Past about sqrt(2N) matches the walk is the cheaper (the row reads
-// cost tens of times a step of the walk); counting stops there, so deciding
-// costs at most that many steps of the full-text index.
+// denseQuery decides how ListEvents finds the events of a full-text query
+// combined with another filter (it reports false when there is no query).
 //
-// The walk's average assumes matches spread over time. A common word whose
-// matches all lie late in the archive (one used only of the 20th century)
-// makes a first page walk every earlier event, each step an index read and
-// a probe of the match set (about 0.1 µs: measured once, 21 ms for a word in
-// 1 % of 200 000 small events, all after 1900, against 3 ms driven by the
-// full-text index). What would bound that too is postings kept in date order
-// (BENCHMARKS.md, Scale).
-func (s *Store) denseQuery(ctx context.Context, query string) (bool, error) {
-	if query == "" {
+// The postings of every word are in date order (order.go), so a query
+// alone, or with only an end date, is driven by the full-text index and
+// reads about a page of postings whatever the number of matches. With
+// another filter the full-text index still drives when the query matches
+// few events; one that matches many is a test of each event another index
+// passes in date order (the actor's or the place's join rows, the month
+// and day index, the date indexes from the start of a range) against the
+// set of matches. Past about sqrt(2N) matches the other index is the
+// cheaper driver; counting stops there, so deciding costs at most that
+// many steps of the full-text index.
+func (s *Store) denseQuery(ctx context.Context, f store.EventFilter) (bool, error) {
+	if f.Query == "" || !otherFilters(f) {
 		return false, nil
 	}
-	q, err := ftsQuery(query)
+	q, err := ftsQuery(f.Query)
 	if err != nil {
 		return false, err
 	}
@@ -198,6 +211,11 @@ func (s *Store) denseQuery(ctx context.Context, query string) (bool, error) {
 		return false, err
 	}
 	return matches > threshold, nil
+}
+
+// otherFilters reports whether f filters by more than its query and its end date.
+func otherFilters(f store.EventFilter) bool {
+	return f.Actor != "" || f.Place != "" || f.WikidataID != "" || f.Month != 0 || f.HasFrom
 }
 
 // eventQuery is the SQL of ListEvents for a filter, a position and a page size.
@@ -220,11 +238,13 @@ func eventQuery(f store.EventFilter, dense, hasAfter bool, afterKey int64, after
 			return "", nil, err
 		}
 	}
+	ordered := false // driven by the full-text index, whose rowids sort as the events
 	switch {
 	case fts != "" && !dense:
-		from, k = "events_fts CROSS JOIN events ON events.id = events_fts.rowid", "events"
+		from, k = "events_fts CROSS JOIN event_order ON event_order.key = events_fts.rowid CROSS JOIN events ON events.id = event_order.id", "events"
 		where = append(where, "events_fts MATCH ?")
 		args = append(args, fts)
+		ordered = true
 	case f.Actor != "":
 		from, k = "event_actor CROSS JOIN events ON events.id = event_actor.event_id", "event_actor"
 		where = append(where, "event_actor.actor = ?")
@@ -249,7 +269,7 @@ func eventQuery(f store.EventFilter, dense, hasAfter bool, afterKey int64, after
 		// (looking up each match's row and sorting them all): it is a test
 		// of each event the date-ordered walk passes, against the set of
 		// matches, built once.
-		where = append(where, "+events.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)")
+		where = append(where, "+events.id IN (SELECT event_order.id FROM events_fts CROSS JOIN event_order ON event_order.key = events_fts.rowid WHERE events_fts MATCH ?)")
 		args = append(args, fts)
 	}
 	if f.WikidataID != "" {
@@ -284,6 +304,44 @@ func eventQuery(f store.EventFilter, dense, hasAfter bool, afterKey int64, after
 	fromKey := min(max(f.From, -keyBound), keyBound)
 	var q string
 	switch {
+	case ordered:
+		// The full-text index's rowids are the events' order keys: its
+		// postings come in the order of the list, so the walk stops when
+		// the page is full, and a position in the list is a bound on the
+		// rowid — the key of the last event at or before the cursor, found
+		// in the statement's own snapshot. The same bounds on (date_lo,
+		// name) stay as plain tests.
+		var (
+			lower     []string
+			lowerArgs []any
+		)
+		if hasAfter {
+			lower = append(lower, `coalesce((SELECT o.key + 1 FROM events e CROSS JOIN event_order o ON o.id = e.id
+				WHERE (e.date_lo, e.name) <= (?, ?) ORDER BY e.date_lo DESC, e.name DESC LIMIT 1), ?)`)
+			lowerArgs = append(lowerArgs, afterKey, afterName, int64(math.MinInt64))
+			where, args = after(where, args)
+		}
+		if f.HasFrom {
+			// No event that starts before From - max_event_span reaches From.
+			lower = append(lower, `coalesce((SELECT o.key FROM events e CROSS JOIN event_order o ON o.id = e.id
+				WHERE e.date_lo >= `+spanFloor+` ORDER BY e.date_lo, e.name LIMIT 1), ?)`)
+			lowerArgs = append(lowerArgs, fromKey, int64(math.MaxInt64))
+			where, args = append(where, "events.date_hi >= ?"), append(args, fromKey)
+		}
+		switch len(lower) {
+		case 1:
+			where, args = append(where, "events_fts.rowid >= "+lower[0]), append(args, lowerArgs...)
+		case 2:
+			where, args = append(where, "events_fts.rowid >= max("+lower[0]+", "+lower[1]+")"), append(args, lowerArgs...)
+		}
+		if f.HasTo {
+			// The walk stops at the first event that starts after To.
+			where = append(where, `events_fts.rowid < coalesce((SELECT o.key FROM events e CROSS JOIN event_order o ON o.id = e.id
+				WHERE e.date_lo > ? ORDER BY e.date_lo, e.name LIMIT 1), ?)`)
+			args = append(args, min(max(f.To, -keyBound), keyBound), int64(math.MaxInt64))
+		}
+		q = sel(where) + " ORDER BY events_fts.rowid LIMIT ?"
+
 	case f.HasFrom && k == "events" && (fts == "" || dense):
 		// date_hi >= From decides. Walked alone from From - max_event_span,
 		// the date_lo index would pass every short event of the widest
@@ -376,7 +434,7 @@ func (s *Store) listEventsEncoded(ctx context.Context, f store.EventFilter, p st
 		}
 	}
 	limit := pageLimit(p.Limit)
-	dense, err := s.denseQuery(ctx, f.Query)
+	dense, err := s.denseQuery(ctx, f)
 	if err != nil {
 		return res, nil, fmt.Errorf("sqlite: list events: %w", err)
 	}
@@ -384,19 +442,27 @@ func (s *Store) listEventsEncoded(ctx context.Context, f store.EventFilter, p st
 	if err != nil {
 		return res, nil, fmt.Errorf("sqlite: list events: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, q, args...)
+	st, err := s.lists.prepare(ctx, s.r, q)
+	if err != nil {
+		return res, nil, readErr("sqlite: list events", err)
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return res, nil, readErr("sqlite: list events", err)
 	}
 	defer rows.Close()
 	var lastKey int64
 	var lastName string
+	// The page's records are copied into one buffer (sql.RawBytes spares
+	// the copy Scan would make of each): one allocation a page, not one a
+	// record.
+	var page []byte
 	for rows.Next() {
 		if len(res.Items) == limit {
 			res.Next = cursor.Encode(fp, true, lastKey, lastName)
 			break
 		}
-		var data []byte
+		var data sql.RawBytes
 		var sum sql.NullInt64
 		if err := rows.Scan(&data, &lastKey, &lastName, &sum); err != nil {
 			return res, nil, readErr("sqlite: list events", err)
@@ -404,7 +470,12 @@ func (s *Store) listEventsEncoded(ctx context.Context, f store.EventFilter, p st
 		if err := verify(lastName, data, sum); err != nil {
 			return store.Result[[]byte]{}, nil, fmt.Errorf("sqlite: list events: %w", err)
 		}
-		res.Items = append(res.Items, data)
+		if cap(page)-len(page) < len(data) {
+			page = make([]byte, 0, max(len(data), min(limit, 64)*4<<10))
+		}
+		start := len(page)
+		page = append(page, data...)
+		res.Items = append(res.Items, page[start:len(page):len(page)])
 		names = append(names, lastName)
 	}
 	if err := rows.Err(); err != nil {
@@ -418,7 +489,7 @@ func (s *Store) listEventsEncoded(ctx context.Context, f store.EventFilter, p st
 // after a record at f.From, one step a line, indented under its parent step.
 // Tests use it to show that each filter is served by an index.
 func (s *Store) ExplainListEvents(ctx context.Context, f store.EventFilter, next bool) (string, error) {
-	dense, err := s.denseQuery(ctx, f.Query)
+	dense, err := s.denseQuery(ctx, f)
 	if err != nil {
 		return "", fmt.Errorf("sqlite: explain: %w", err)
 	}
@@ -584,13 +655,20 @@ func matchNames(ctx context.Context, q querier, k resource.Kind, key string) ([]
 }
 
 // walk calls fn for every record of table in name order. It reads walkBatch
-// records at a time, each batch in a short read of its own, and calls fn
-// between reads.
+// records at a time, each batch in a short read of its own, decodes them —
+// on every core: decoding is most of a walk's work, and a walk (an export)
+// feeds goroutines of its own — and calls fn between reads.
 func walk[T proto.Message](ctx context.Context, s *Store, table string, newT func() T, fn func(T) error) error {
 	after := ""
+	type row struct {
+		name string
+		data []byte
+		sum  sql.NullInt64
+	}
+	rs := make([]row, 0, walkBatch)
 	batch := make([]T, 0, walkBatch)
 	for {
-		batch = batch[:0]
+		rs, batch = rs[:0], batch[:0]
 		if err := s.usable(); err != nil {
 			return fmt.Errorf("sqlite: walk %s: %w", table, err)
 		}
@@ -599,27 +677,40 @@ func walk[T proto.Message](ctx context.Context, s *Store, table string, newT fun
 			return readErr("sqlite: walk "+table, err)
 		}
 		for rows.Next() {
-			var data []byte
-			var sum sql.NullInt64
-			if err := rows.Scan(&data, &after, &sum); err != nil {
+			var r row
+			if err := rows.Scan(&r.data, &r.name, &r.sum); err != nil {
 				rows.Close()
 				return readErr("sqlite: walk "+table, err)
 			}
-			m := newT()
-			err := verify(after, data, sum)
-			if err == nil {
-				err = decode(after, data, m)
-			}
-			if err != nil {
-				rows.Close()
-				return fmt.Errorf("sqlite: walk %s: %w", table, err)
-			}
-			batch = append(batch, m)
+			rs = append(rs, r)
+			after = r.name
 		}
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
 			return readErr("sqlite: walk "+table, err)
+		}
+		batch = batch[:len(rs)]
+		workers := min(runtime.GOMAXPROCS(0), max(1, len(rs)/64))
+		var eg errgroup.Group
+		for w := range workers {
+			eg.Go(func() error {
+				for i := w * len(rs) / workers; i < (w+1)*len(rs)/workers; i++ {
+					m := newT()
+					err := verify(rs[i].name, rs[i].data, rs[i].sum)
+					if err == nil {
+						err = decode(rs[i].name, rs[i].data, m)
+					}
+					if err != nil {
+						return fmt.Errorf("sqlite: walk %s: %w", table, err)
+					}
+					batch[i] = m
+				}
+				return nil
+			})
+		}
+		if err := eg.Wait(); err != nil {
+			return err
 		}
 		for _, m := range batch {
 			if err := ctx.Err(); err != nil {
@@ -629,7 +720,8 @@ func walk[T proto.Message](ctx context.Context, s *Store, table string, newT fun
 				return err
 			}
 		}
-		if len(batch) < walkBatch {
+		clear(batch)
+		if len(rs) < walkBatch {
 			return nil
 		}
 	}

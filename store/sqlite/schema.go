@@ -142,6 +142,37 @@ ALTER TABLE actors ADD COLUMN sum INTEGER;
 ALTER TABLE places ADD COLUMN sum INTEGER;
 ALTER TABLE sources ADD COLUMN sum INTEGER;
 `, fn: reindex},
+	// 3 -> 4: full-text postings in date order. Each event gets an order
+	// key that sorts as (date_lo, name) (order.go), the rowid of its
+	// full-text row, so that a page of the earliest matches of a common
+	// word reads a page of postings rather than every match. The full-text
+	// tables split their text only at spaces and ASCII punctuation
+	// (tokenizer ascii): the text they are given is package textfold's
+	// words, one space apart, and these are its words exactly.
+	{sql: `
+CREATE TABLE event_order (
+	key INTEGER PRIMARY KEY,          -- the rowid of the event's row of events_fts
+	id  INTEGER NOT NULL UNIQUE       -- events.id
+);
+DROP TABLE events_fts;
+DROP TABLE actors_fts;
+DROP TABLE places_fts;
+CREATE VIRTUAL TABLE events_fts USING fts5(
+	labels, summary, body,
+	content='', contentless_delete=1,
+	tokenize='ascii', prefix='2 3'
+);
+CREATE VIRTUAL TABLE actors_fts USING fts5(
+	labels, aliases, description,
+	content='', contentless_delete=1,
+	tokenize='ascii', prefix='2 3'
+);
+CREATE VIRTUAL TABLE places_fts USING fts5(
+	labels, aliases, description,
+	content='', contentless_delete=1,
+	tokenize='ascii', prefix='2 3'
+);
+`, fn: reorder},
 }
 
 // migration is one step of the schema: SQL, then Go code, in one transaction.

@@ -52,6 +52,15 @@ type Store struct {
 	// prepared once: preparing it on every Get was 15% of a GetEvent's
 	// server CPU (BENCHMARKS.md, Scale).
 	gets map[string]*sql.Stmt
+	// bulk is the bulk load in progress, if any (BeginBulk).
+	bulk atomic.Pointer[bulkLoad]
+	// events keeps the encodings of the events read last (cache.go); nil
+	// for ":memory:". writes counts this store's committed writes, which
+	// empty it.
+	events *eventCache
+	writes atomic.Int64
+	// lists holds ListEvents' statements, prepared once per text.
+	lists stmtCache
 }
 
 var (
@@ -119,6 +128,15 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	s.sums, s.hasLog = version >= 3, version >= 3
+	var loading int
+	if err := w.QueryRowContext(ctx, "SELECT count(*) FROM state WHERE key = ?", bulkMarker).Scan(&loading); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, readErr("read state", err))
+	}
+	if loading > 0 {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, errBulkLoading)
+	}
 	if !memory {
 		if s.ident, err = os.Stat(path); err != nil {
 			w.Close()
@@ -135,6 +153,14 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		r.SetMaxOpenConns(n)
 		r.SetMaxIdleConns(n)
 		s.r = r
+		cdb, err := sql.Open("sqlite", dsn(path, false, append(common, "query_only(1)")))
+		if err == nil {
+			s.events, err = newEventCache(ctx, cdb, eventCacheBytes)
+		}
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
 	}
 	s.gets = make(map[string]*sql.Stmt, 4)
 	for _, table := range []string{"events", "actors", "places", "sources"} {
@@ -203,6 +229,10 @@ func (s *Store) Close() error {
 	for _, st := range s.gets {
 		errs = append(errs, st.Close())
 	}
+	if s.events != nil {
+		errs = append(errs, s.events.close())
+	}
+	s.lists.close()
 	if s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}
@@ -249,39 +279,4 @@ func setWAL(ctx context.Context, w *sql.DB) (string, error) {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-}
-
-// BeginBulk prepares the store for a bulk load into a new database (annals
-// gen): commits are not synced (a failed load leaves nothing acknowledged to
-// protect: the database is new and is discarded), and the full-text indexes
-// stop merging their segments during the load. The returned end merges the
-// full-text indexes once, restores durability and must be called before the
-// store is used otherwise.
-func (s *Store) BeginBulk(ctx context.Context) (end func(context.Context) error, err error) {
-	fts := []string{"events_fts", "actors_fts", "places_fts"}
-	stmts := []string{"PRAGMA synchronous = OFF"}
-	for _, t := range fts {
-		stmts = append(stmts, "INSERT INTO "+t+"("+t+", rank) VALUES ('automerge', 0)",
-			"INSERT INTO "+t+"("+t+", rank) VALUES ('crisismerge', 2000)")
-	}
-	for _, q := range stmts {
-		if _, err := s.w.ExecContext(ctx, q); err != nil {
-			return nil, writeErr("sqlite: begin bulk load", err)
-		}
-	}
-	return func(ctx context.Context) error {
-		var stmts []string
-		for _, t := range fts {
-			stmts = append(stmts, "INSERT INTO "+t+"("+t+") VALUES ('optimize')",
-				"INSERT INTO "+t+"("+t+", rank) VALUES ('automerge', 4)",
-				"INSERT INTO "+t+"("+t+", rank) VALUES ('crisismerge', 16)")
-		}
-		stmts = append(stmts, "PRAGMA synchronous = FULL", "PRAGMA wal_checkpoint(TRUNCATE)")
-		for _, q := range stmts {
-			if _, err := s.w.ExecContext(ctx, q); err != nil {
-				return writeErr("sqlite: end bulk load", err)
-			}
-		}
-		return nil
-	}, nil
 }
