@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"time"
 
-	"golang.org/x/sync/semaphore"
 
 	"google.golang.org/protobuf/proto"
 
@@ -21,61 +19,6 @@ import (
 // cut short (AIP-158 allows fewer results than page_size); its
 // next_page_token continues where it stops.
 const defaultMaxPageBytes = 4<<20 - 64<<10
-
-// DefaultMaxListBytes bounds the memory that the List answers being built
-// at once may hold, together: each List call reserves listRecordBytes per
-// record it asks for (page_size, at most the page byte bound) before it
-// reads, and gives it back when its answer is built. A call that cannot
-// reserve its share within listQueueWait answers ResourceExhausted.
-const DefaultMaxListBytes = 64 << 20
-
-// listRecordBytes is what one record of a List answer is reckoned to hold
-// in memory while the answer is built: its stored bytes, decoded, and
-// encoded again (a generous average; records are mostly 1–3 KiB).
-const listRecordBytes = 8 << 10
-
-// listQueueWait is the longest a List call waits for its share of
-// DefaultMaxListBytes before answering ResourceExhausted.
-const listQueueWait = 2 * time.Second
-
-// errTooManyLists means the List answers being built hold all the bytes allowed.
-var errTooManyLists = errors.New("too many list answers in flight")
-
-// reserve takes a List call's share of the list budget, waiting up to
-// listQueueWait (or the call's deadline), and returns the function that
-// gives it back.
-func reserve(ctx context.Context, budget *listBudget, limit int, maxBytes int) (func(), error) {
-	if budget == nil {
-		return func() {}, nil
-	}
-	if limit < 1 {
-		limit = 50
-	}
-	w := int64(min(limit, 1000)) * listRecordBytes
-	if maxBytes > 0 {
-		w = min(w, 2*int64(maxBytes))
-	}
-	w = min(w, budget.size)
-	wctx, cancel := context.WithTimeout(ctx, listQueueWait)
-	defer cancel()
-	if err := budget.sem.Acquire(wctx, w); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, errTooManyLists
-	}
-	return func() { budget.sem.Release(w) }, nil
-}
-
-// listBudget is the memory the List answers being built may hold together.
-type listBudget struct {
-	sem  *semaphore.Weighted
-	size int64
-}
-
-func newListBudget(size int64) *listBudget {
-	return &listBudget{sem: semaphore.NewWeighted(size), size: size}
-}
 
 // archiveService implements annals.v1.ArchiveService over a store. Handlers
 // validate the request (validate.go), call the store and return its errors
@@ -196,16 +139,16 @@ func (a *archiveService) ListEvents(ctx context.Context, req *annalsv1.ListEvent
 			return out, nil
 		}
 	}
-	release, err := reserve(ctx, a.listBudget, page.Limit, a.maxPageBytes)
+	share, err := a.listBudget.reserve(ctx, page.Limit, a.maxPageBytes)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
+	defer share.releaseUnlessSent()
 	items, next, err := fetchPage(ctx, a.maxPageBytes, page, list)
 	if err != nil {
 		return nil, err
 	}
-	return &annalsv1.ListEventsResponse{Events: items, NextPageToken: encodePageToken(next, fp)}, nil
+	return keepUntilSent(share, &annalsv1.ListEventsResponse{Events: items, NextPageToken: encodePageToken(next, fp)}), nil
 }
 
 // ListActors returns one page of actors, ordered by name.
@@ -214,18 +157,18 @@ func (a *archiveService) ListActors(ctx context.Context, req *annalsv1.ListActor
 	if err != nil {
 		return nil, err
 	}
-	release, err := reserve(ctx, a.listBudget, page.Limit, a.maxPageBytes)
+	share, err := a.listBudget.reserve(ctx, page.Limit, a.maxPageBytes)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
+	defer share.releaseUnlessSent()
 	items, next, err := fetchPage(ctx, a.maxPageBytes, page, func(ctx context.Context, p store.Page) (store.Result[*annalsv1.Actor], error) {
 		return a.store.ListActors(ctx, f, p)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &annalsv1.ListActorsResponse{Actors: items, NextPageToken: encodePageToken(next, fp)}, nil
+	return keepUntilSent(share, &annalsv1.ListActorsResponse{Actors: items, NextPageToken: encodePageToken(next, fp)}), nil
 }
 
 // ListPlaces returns one page of places, ordered by name.
@@ -234,18 +177,18 @@ func (a *archiveService) ListPlaces(ctx context.Context, req *annalsv1.ListPlace
 	if err != nil {
 		return nil, err
 	}
-	release, err := reserve(ctx, a.listBudget, page.Limit, a.maxPageBytes)
+	share, err := a.listBudget.reserve(ctx, page.Limit, a.maxPageBytes)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
+	defer share.releaseUnlessSent()
 	items, next, err := fetchPage(ctx, a.maxPageBytes, page, func(ctx context.Context, p store.Page) (store.Result[*annalsv1.Place], error) {
 		return a.store.ListPlaces(ctx, f, p)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &annalsv1.ListPlacesResponse{Places: items, NextPageToken: encodePageToken(next, fp)}, nil
+	return keepUntilSent(share, &annalsv1.ListPlacesResponse{Places: items, NextPageToken: encodePageToken(next, fp)}), nil
 }
 
 // fetchPage reads one page through list. When the page's records together

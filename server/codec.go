@@ -25,18 +25,28 @@ import (
 // InvalidArgument.
 const decodeMarkerField protowire.Number = protowire.MaxValidNumber
 
-// requestCodec is grpc's proto codec, except for undecodable requests.
+// requestCodec is grpc's proto codec, except for undecodable requests and
+// for List answers, whose buffers hold their share of the list budget until
+// the connection has written them (listbudget.go).
 type requestCodec struct {
-	base encoding.CodecV2
+	base  encoding.CodecV2
+	lists *listBudget // nil: unbounded
 }
 
-func newRequestCodec() requestCodec {
-	return requestCodec{base: encoding.GetCodecV2("proto")}
+func newRequestCodec(lists *listBudget) requestCodec {
+	return requestCodec{base: encoding.GetCodecV2("proto"), lists: lists}
 }
 
 func (c requestCodec) Name() string { return c.base.Name() }
 
-func (c requestCodec) Marshal(v any) (mem.BufferSlice, error) { return c.base.Marshal(v) }
+func (c requestCodec) Marshal(v any) (mem.BufferSlice, error) {
+	if m, ok := v.(proto.Message); ok {
+		if s := c.lists.take(v); s != nil {
+			return s.marshal(m)
+		}
+	}
+	return c.base.Marshal(v)
+}
 
 func (c requestCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	err := c.base.Unmarshal(data, v)

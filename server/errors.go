@@ -62,7 +62,7 @@ const (
 	// ReasonDataLoss means a stored record is damaged; a
 	// google.rpc.ResourceInfo detail names it.
 	ReasonDataLoss = "RECORD_CORRUPT"
-	// ReasonTooManyLists means the list answers being built hold as many
+	// ReasonTooManyLists means the list answers in flight hold as many
 	// bytes as the server allows; retry shortly.
 	ReasonTooManyLists = "TOO_MANY_LIST_BYTES"
 	// ReasonStalled means a streaming client read nothing for too long.

@@ -87,8 +87,9 @@ type Config struct {
 	// ServerOptions are added after the server's own options (for TLS
 	// credentials, stats handlers and the like).
 	ServerOptions []grpc.ServerOption
-	// MaxListBytes bounds the memory of the List answers being built at
-	// once: 0 means DefaultMaxListBytes, negative means no bound.
+	// MaxListBytes bounds the memory of the List answers in flight, built
+	// or not yet written to their clients: 0 means DefaultMaxListBytes,
+	// negative means no bound.
 	MaxListBytes int64
 	// StreamStallTimeout is how long a server stream (ExportDataset,
 	// WatchChanges) may wait for a client that reads nothing before it is
@@ -164,12 +165,19 @@ func New(cfg Config) (*Server, error) {
 		h := sha256.Sum256([]byte(cfg.ImportToken))
 		ic.tokenHash = &h
 	}
+	var lists *listBudget
+	switch {
+	case cfg.MaxListBytes == 0:
+		lists = newListBudget(DefaultMaxListBytes)
+	case cfg.MaxListBytes > 0:
+		lists = newListBudget(cfg.MaxListBytes)
+	}
 	draining := make(chan struct{})
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(ic.unary()...),
 		grpc.ChainStreamInterceptor(ic.stream()...),
 		grpc.ChainStreamInterceptor(endHealthWatches(draining)),
-		grpc.ForceServerCodecV2(newRequestCodec()),
+		grpc.ForceServerCodecV2(newRequestCodec(lists)),
 		grpc.MaxRecvMsgSize(recv),
 		grpc.MaxSendMsgSize(send),
 		grpc.MaxConcurrentStreams(streams),
@@ -214,12 +222,7 @@ func New(cfg Config) (*Server, error) {
 		metrics:      cfg.Metrics,
 		maxPageBytes: defaultMaxPageBytes,
 		written:      s.changes.notify,
-	}
-	switch {
-	case cfg.MaxListBytes == 0:
-		s.archive.listBudget = newListBudget(DefaultMaxListBytes)
-	case cfg.MaxListBytes > 0:
-		s.archive.listBudget = newListBudget(cfg.MaxListBytes)
+		listBudget:   lists,
 	}
 	annalsv1.RegisterArchiveServiceServer(s, s.archive)
 	return s, nil

@@ -105,7 +105,7 @@ func TestReadmeLimitsMatchCode(t *testing.T) {
 		"different words in a full-text query":              int64(server.MaxQueryWords),
 		"ImportDocument filename":                           int64(server.MaxFilenameBytes),
 		"whole-archive exports running at once":             int64(server.DefaultMaxConcurrentExports),
-		"memory of the List answers being built at once":    int64(server.DefaultMaxListBytes),
+		"memory of the List answers in flight":              int64(server.DefaultMaxListBytes),
 		"a server stream whose client reads nothing":        server.DefaultStreamStallTimeout,
 		"import token length":                               int64(server.MinImportTokenBytes),
 		"HTTP request line and headers":                     int64(server.HTTPMaxHeaderBytes),

@@ -70,7 +70,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	durationFlag(fs, &c.defaultTimeout, "default-timeout", server.DefaultTimeout, "deadline for RPCs that arrive without one")
 	durationFlag(fs, &c.shutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may run after SIGTERM before they are cut")
 	durationFlag(fs, &c.streamStall, "stream-stall-timeout", server.DefaultStreamStallTimeout, "how long a server stream (ExportDataset, WatchChanges) may wait for a client that reads nothing before it is cut")
-	fs.Int64Var(&c.maxListBytes, "max-list-bytes", server.DefaultMaxListBytes, "memory the List answers being built at once may hold, in bytes (8 KiB reckoned per record asked for); past it calls queue, then get ResourceExhausted; -1: no bound")
+	fs.Int64Var(&c.maxListBytes, "max-list-bytes", server.DefaultMaxListBytes, "memory the List answers in flight (being built or not yet written to the client) may hold, in bytes (8 KiB reckoned per record asked for while built); past it calls queue, then get ResourceExhausted; -1: no bound")
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "PEM certificate (chain) file; with --tls-key, gRPC and HTTP serve TLS (1.2 or later) instead of plaintext")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
 	fs.StringVar(&c.mirrorStore, "mirror-graph-store", "", "also keep this SPARQL 1.1 Graph Store in sync, as annals mirror does (credentials from "+envMirrorUser+" and "+envMirrorPassword+"); empty: no mirror")
