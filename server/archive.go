@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 
-
 	"google.golang.org/protobuf/proto"
 
 	annalsv1 "github.com/annals-project/annals/gen/annals/v1"
