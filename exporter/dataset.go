@@ -560,14 +560,8 @@ func (x *Exporter) WriteDescription(w io.Writer, f Format, s *Survey) error {
 	if err != nil {
 		return err
 	}
-	enc, err := x.newDocEncoder(w, f, ts)
-	if err != nil {
-		return err
-	}
-	if err := enc.encode(ts); err != nil {
-		return err
-	}
-	return enc.close()
+	_, err = x.writeDoc(w, f, ts)
+	return err
 }
 
 // Description surveys the archive (Survey) and writes the served dataset

@@ -57,14 +57,8 @@ func (x *Exporter) Resource(ctx context.Context, r store.Reader, name string, w 
 	if err != nil {
 		return err
 	}
-	enc, err := x.newDocEncoder(w, f, ts)
-	if err != nil {
-		return err
-	}
-	if err := enc.encode(ts); err != nil {
-		return err
-	}
-	return enc.close()
+	_, err = x.writeDoc(w, f, ts)
+	return err
 }
 
 // Document returns the triples of the document of the named record, in the

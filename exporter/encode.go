@@ -152,6 +152,19 @@ func (x *Exporter) newDocEncoder(w io.Writer, f Format, ts []rdf.Triple) (*encod
 	return e, nil
 }
 
+// writeDoc writes the document ts to w in format f, whole: the prefixes it
+// uses (Turtle), its triples, the end. It returns how many triples it wrote.
+func (x *Exporter) writeDoc(w io.Writer, f Format, ts []rdf.Triple) (int64, error) {
+	enc, err := x.newDocEncoder(w, f, ts)
+	if err != nil {
+		return 0, err
+	}
+	if err := enc.encode(ts); err != nil {
+		return enc.n, err
+	}
+	return enc.n, enc.close()
+}
+
 // declare returns the namespaces a Turtle document of ts declares, in the
 // order of x.namespaces: those ts uses, or all when ts is nil.
 func (x *Exporter) declare(ts []rdf.Triple) []vocabulary {

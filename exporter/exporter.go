@@ -344,14 +344,7 @@ func (x *Exporter) RecordTriples(ctx context.Context, w io.Writer, rec proto.Mes
 	if err != nil {
 		return 0, err
 	}
-	enc, err := x.newEncoder(w, NTriples)
-	if err != nil {
-		return 0, err
-	}
-	if err := enc.encode(ts); err != nil {
-		return enc.n, err
-	}
-	return enc.n, enc.close()
+	return x.writeDoc(w, NTriples, ts)
 }
 
 // Dataset writes the whole archive to w in format f: every event, actor,
@@ -453,14 +446,7 @@ func (x *Exporter) DatasetTriples(ctx context.Context, r store.Reader, w io.Writ
 	if err != nil {
 		return 0, err
 	}
-	enc, err := x.newEncoder(w, NTriples)
-	if err != nil {
-		return 0, err
-	}
-	if err := enc.encode(desc); err != nil {
-		return enc.n, err
-	}
-	return enc.n, enc.close()
+	return x.writeDoc(w, NTriples, desc)
 }
 
 // Pipelining of records: the store is walked in one goroutine, records are

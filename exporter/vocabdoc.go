@@ -67,14 +67,8 @@ func (x *Exporter) Vocabulary(w io.Writer, f Format) error {
 	if err != nil {
 		return err
 	}
-	enc, err := x.newDocEncoder(w, f, ts)
-	if err != nil {
-		return err
-	}
-	if err := enc.encode(ts); err != nil {
-		return err
-	}
-	return enc.close()
+	_, err = x.writeDoc(w, f, ts)
+	return err
 }
 
 // VocabTerm is one term of Annals' vocabulary, for its HTML page.

@@ -118,21 +118,9 @@ func eventFilters(q url.Values) (*annalsv1.ListEventsRequest, []violation) {
 		WikidataId: q.Get("wikidata_id"),
 		PageToken:  q.Get("page_token"),
 	}
-	num := func(field string, dst *int32) {
-		s := strings.TrimSpace(q.Get(field))
-		if s == "" {
-			return
-		}
-		n, err := strconv.ParseInt(s, 10, 32)
-		if err != nil {
-			vs = append(vs, violation{field, fmt.Sprintf("%q is not a whole number", clip(s))})
-			return
-		}
-		*dst = int32(n)
-	}
-	num("month", &req.Month)
-	num("day", &req.Day)
-	num("page_size", &req.PageSize)
+	vs = wholeNumber(q, "month", &req.Month, vs)
+	vs = wholeNumber(q, "day", &req.Day, vs)
+	vs = wholeNumber(q, "page_size", &req.PageSize, vs)
 	date := func(field string) *annalsv1.HistoricalDate {
 		s := strings.TrimSpace(q.Get(field))
 		if s == "" {
@@ -302,13 +290,9 @@ func (p *Pages) search(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := &annalsv1.ListEventsRequest{Query: query, PageToken: q.Get("page_token"), PageSize: recordPageSize}
-	if s := q.Get("page_size"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 32)
-		if err != nil {
-			p.badRequest(w, r, []violation{{"page_size", fmt.Sprintf("%q is not a whole number", clip(s))}})
-			return
-		}
-		req.PageSize = int32(n)
+	if vs := wholeNumber(q, "page_size", &req.PageSize, nil); len(vs) > 0 {
+		p.badRequest(w, r, vs)
+		return
 	}
 	resp, err := p.cfg.Archive.ListEvents(r.Context(), req)
 	if err != nil {
@@ -394,13 +378,7 @@ func (p *Pages) actors(w http.ResponseWriter, r *http.Request) {
 		}
 		req.Kind = annalsv1.ActorKind(v)
 	}
-	if s := q.Get("page_size"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 32)
-		if err != nil {
-			vs = append(vs, violation{"page_size", fmt.Sprintf("%q is not a whole number", clip(s))})
-		}
-		req.PageSize = int32(n)
-	}
+	vs = wholeNumber(q, "page_size", &req.PageSize, vs)
 	if len(vs) > 0 {
 		p.badRequest(w, r, vs)
 		return
@@ -425,13 +403,9 @@ func (p *Pages) actors(w http.ResponseWriter, r *http.Request) {
 func (p *Pages) places(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	req := &annalsv1.ListPlacesRequest{Query: q.Get("query"), WikidataId: q.Get("wikidata_id"), PageToken: q.Get("page_token")}
-	if s := q.Get("page_size"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 32)
-		if err != nil {
-			p.badRequest(w, r, []violation{{"page_size", fmt.Sprintf("%q is not a whole number", clip(s))}})
-			return
-		}
-		req.PageSize = int32(n)
+	if vs := wholeNumber(q, "page_size", &req.PageSize, nil); len(vs) > 0 {
+		p.badRequest(w, r, vs)
+		return
 	}
 	resp, err := p.cfg.Archive.ListPlaces(r.Context(), req)
 	if err != nil {
@@ -506,6 +480,21 @@ func dayName(m, d int32) string {
 }
 
 // clip shortens user input quoted in messages.
+// wholeNumber sets *dst to the query parameter field, if given, or appends
+// to vs the violation of a value that is not a whole number.
+func wholeNumber(q url.Values, field string, dst *int32, vs []violation) []violation {
+	s := strings.TrimSpace(q.Get(field))
+	if s == "" {
+		return vs
+	}
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil {
+		return append(vs, violation{field, fmt.Sprintf("%q is not a whole number", clip(s))})
+	}
+	*dst = int32(n)
+	return vs
+}
+
 func clip(s string) string {
 	const max = 64
 	if len(s) <= max {
