@@ -142,28 +142,33 @@ func (p *putter) close() {
 
 // exec runs a statement, prepared once per batch.
 func (p *putter) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st, ok := p.stmts[query]
-	if !ok {
-		var err error
-		if st, err = p.tx.PrepareContext(ctx, query); err != nil {
-			return nil, err
-		}
-		p.stmts[query] = st
+	st, err := p.prepared(ctx, query)
+	if err != nil {
+		return nil, err
 	}
 	return st.ExecContext(ctx, args...)
 }
 
 // query runs a query, prepared once per batch.
 func (p *putter) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, ok := p.stmts[query]
-	if !ok {
-		var err error
-		if st, err = p.tx.PrepareContext(ctx, query); err != nil {
-			return nil, err
-		}
-		p.stmts[query] = st
+	st, err := p.prepared(ctx, query)
+	if err != nil {
+		return nil, err
 	}
 	return st.QueryContext(ctx, args...)
+}
+
+// prepared returns the batch's statement for query, preparing it the first time.
+func (p *putter) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := p.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := p.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	p.stmts[query] = st
+	return st, nil
 }
 
 func (p *putter) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
