@@ -15,9 +15,7 @@ import (
 // RDF exports of all three are byte for byte the same. A copy into a
 // database that holds records is refused; no password is printed.
 func TestCopyRoundTrip(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs PostgreSQL")
-	}
+	skipUnlessLong(t)
 	ctx := t.Context()
 	dir := t.TempDir()
 	orig, back := filepath.Join(dir, "orig.db"), filepath.Join(dir, "back.db")

@@ -184,9 +184,7 @@ func dial(t *testing.T, addr string) *grpc.ClientConn {
 // GetEvent over a real socket, restarts it on the same file (nothing
 // duplicated or lost) and stops it with SIGTERM (exit status 0).
 func TestServeEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
+	skipUnlessLong(t)
 	if runtime.GOOS == "windows" {
 		t.Skip("signals")
 	}

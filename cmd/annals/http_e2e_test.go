@@ -45,9 +45,7 @@ func httpGet(t *testing.T, url string, header ...string) (*http.Response, []byte
 // dump and `annals export` give the same bytes: the server keeps its base
 // IRI and SPARQL endpoint with the database, and the export uses them.
 func TestHTTPAndExportEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
+	skipUnlessLong(t)
 	dir := t.TempDir()
 	db := filepath.Join(dir, "annals.db")
 	const publicBase = "https://annals.example.org/data"

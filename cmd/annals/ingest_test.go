@@ -200,9 +200,13 @@ func openStore(t *testing.T, db string) *sqlite.Store {
 
 func skipUnlessLong(t *testing.T) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
+	if !testing.Short() {
+		return
 	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("CI runs the end-to-end tests (the binary, PostgreSQL, Virtuoso, a browser): do not pass -short there")
+	}
+	t.Skip("builds and runs the binary, and what it talks to; skipped with -short outside CI")
 }
 
 // TestIngestTwiceIsUnchanged: the second ingest of the same documents
@@ -593,9 +597,7 @@ func containsInOrder(got, want []string) bool {
 // TestIngestDryRunSeesTheDatabase checks that a dry run against an existing
 // database compares with what is in it, and writes nothing.
 func TestIngestDryRunSeesTheDatabase(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the binary")
-	}
+	skipUnlessLong(t)
 	bin, err := buildBinary()
 	if err != nil {
 		t.Fatal(err)
@@ -629,9 +631,7 @@ func TestIngestDryRunSeesTheDatabase(t *testing.T) {
 // (the scratch database being created and filled) on stderr, unless
 // --log-level or ANNALS_LOG_LEVEL asks for it.
 func TestIngestDryRunQuiet(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the binary")
-	}
+	skipUnlessLong(t)
 	doc := filepath.Join("testdata", "ingest", "harbour.txt")
 	for _, tc := range []struct {
 		name    string

@@ -610,9 +610,7 @@ func TestServeFullDisk(t *testing.T) {
 // what to do, and never opened with incomplete indexes. A load that runs to
 // the end leaves a database that opens.
 func TestGenKilled(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs annals gen several times")
-	}
+	skipUnlessLong(t)
 	bin, err := buildBinary()
 	if err != nil {
 		t.Fatalf("build annals: %v", err)

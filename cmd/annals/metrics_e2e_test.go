@@ -17,9 +17,7 @@ import (
 // binary: /metrics has the gRPC, HTTP, store and runtime series after some
 // calls, and request ids travel over both sides into the logs.
 func TestServeMetricsAndRequestIDs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
+	skipUnlessLong(t)
 	const token = "metrics-test-token"
 	d := startServe(t, filepath.Join(t.TempDir(), "annals.db"), "ANNALS_IMPORT_TOKEN="+token)
 	conn := dial(t, d.grpcAddr)

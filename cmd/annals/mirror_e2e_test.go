@@ -512,9 +512,8 @@ func mustBinary(t *testing.T) string {
 // line after it shows.
 func TestReadmeSPARQLExamples(t *testing.T) {
 	skipUnlessLong(t)
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl is missing")
-	}
+	_, err := exec.LookPath("curl")
+	requireTool(t, err == nil, "curl")
 	vt := virtuosotest.Start(t)
 	dir := t.TempDir()
 	d := startServe(t, filepath.Join(dir, "annals.db"))

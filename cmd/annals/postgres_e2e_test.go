@@ -51,9 +51,7 @@ func importDoc(ctx context.Context, c annalsv1.ArchiveServiceClient, n int) (*an
 // errors, every server recovers by itself, and every acknowledged import
 // is stored whole.
 func TestPostgresReplicas(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts PostgreSQL and three servers")
-	}
+	skipUnlessLong(t)
 	cluster := pgtest.NewCluster(t)
 	ctx := t.Context()
 	dsn := cluster.DSN("postgres")
@@ -271,9 +269,7 @@ func TestPostgresReplicas(t *testing.T) {
 // serving reads while the primary is stopped (imports fail Unavailable),
 // and imports again once the primary is back.
 func TestPostgresStandby(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts PostgreSQL, a standby and a server")
-	}
+	skipUnlessLong(t)
 	ctx := t.Context()
 	primary := pgtest.NewCluster(t)
 	// The schema first, so that the standby's copy has it.

@@ -21,9 +21,7 @@ import (
 // superuser, then the annals commands (annals serve until it serves and
 // answers, then SIGTERM).
 func TestReadmePostgres(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts PostgreSQL and the binary")
-	}
+	skipUnlessLong(t)
 	var lines []string
 	for _, c := range readmeSection(t, "## Run on PostgreSQL") {
 		lines = append(lines, c.line)

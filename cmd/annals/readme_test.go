@@ -185,9 +185,7 @@ func readmeSection(t *testing.T, heading string) []readmeCmd {
 }
 
 func TestReadmeGrpcurlExamples(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary and grpcurl")
-	}
+	skipUnlessLong(t)
 	cmds := readmeGrpcurlCommands(t)
 	if len(cmds) < 8 {
 		t.Fatalf("found %d grpcurl commands in README.md, want the documented examples", len(cmds))
@@ -316,9 +314,7 @@ var readmeWebExpect = map[string][]string{
 // example against the real binary, so that the sections cannot drift from
 // the server.
 func TestReadmeWebExamples(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
+	skipUnlessLong(t)
 	ex := readmeWebExamples(t)
 	if len(ex.curls) < 6 || ex.js == "" {
 		t.Fatalf("found %d curl lines and %d bytes of JavaScript in README.md, want the documented examples", len(ex.curls), len(ex.js))

@@ -80,9 +80,7 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 // certificate are served, plaintext and untrusting ones are not, and TLS
 // older than 1.2 is refused.
 func TestServeTLS(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
+	skipUnlessLong(t)
 	dir := t.TempDir()
 	certFile, keyFile, pool := selfSigned(t, dir)
 	d := startServe(t, filepath.Join(dir, "annals.db"), "ANNALS_TLS_CERT="+certFile, "ANNALS_TLS_KEY="+keyFile)
@@ -172,9 +170,7 @@ func TestServeTLS(t *testing.T) {
 // the other way round) is a usage error (exit status 2), and that a file
 // that is not a certificate stops the server with a clear error.
 func TestServeTLSFlagsGoTogether(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
+	skipUnlessLong(t)
 	bin, err := buildBinary()
 	if err != nil {
 		t.Fatal(err)

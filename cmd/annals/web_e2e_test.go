@@ -73,9 +73,7 @@ func artifactsDir(t *testing.T) string {
 const webScriptTimeout = 5 * time.Minute
 
 func TestWebEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary, node and a browser")
-	}
+	skipUnlessLong(t)
 	node, chromium := webTools(t)
 	const token = "web-e2e-token-0123456789"
 	d := startServe(t, filepath.Join(t.TempDir(), "annals.db"), "ANNALS_IMPORT_TOKEN="+token)
